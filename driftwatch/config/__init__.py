@@ -1,0 +1,1 @@
+"""Configuration: the file format, its validation, and the quick target flags."""

@@ -1,0 +1,178 @@
+"""The one place where Secret values are taken out of driftwatch's data.
+
+Both sides of a comparison pass through here before anything else sees them:
+every value of a Secret's ``data``/``stringData`` (and of annotations configured
+as sensitive, and inside the ``last-applied-configuration`` annotation of a
+Secret) becomes a keyed, non-reversible fingerprint ``hmac-sha256:<hex>``.  Two
+equal values give equal fingerprints under the same key, which is all a
+comparison needs; no log, event, metric, trace, diff, HTTP reply or saved
+snapshot downstream can hold a value it never received.
+
+The key lives in the state directory (see ``driftwatch.keys``), never in a
+saved snapshot.  Pure functions: no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+FINGERPRINT_PREFIX = "hmac-sha256:"
+_FINGERPRINT_HEX = 32
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+MASK = "<redacted>"
+
+
+class SecretHasher:
+    """Turns secret values into fingerprints under one key."""
+
+    def __init__(self, key: bytes, sensitive_annotations: Iterable[str] = ()) -> None:
+        if len(key) < 16:
+            raise ValueError("the fingerprint key must be at least 16 bytes")
+        self._key = key
+        self.sensitive_annotations = frozenset(sensitive_annotations)
+
+    @property
+    def key_id(self) -> str:
+        """A public name for the key, so a snapshot can say which key hashed it."""
+        return hashlib.sha256(b"driftwatch-key-id:" + self._key).hexdigest()[:16]
+
+    def fingerprint(self, value: bytes) -> str:
+        """``hmac-sha256:<32 hex>`` of ``value``."""
+        digest = hmac.new(self._key, value, hashlib.sha256).hexdigest()[:_FINGERPRINT_HEX]
+        return FINGERPRINT_PREFIX + digest
+
+    def redact(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of ``body`` whose secret values are fingerprints (others shared, not copied).
+
+        Idempotent: a fingerprint is never hashed again.
+        """
+        out = dict(body)
+        if body.get("kind") == "Secret" and _core(body):
+            merged = _secret_values(body)
+            if merged is not None:
+                out["data"] = {k: self._fp_value(v) for k, v in merged.items()}
+                out.pop("stringData", None)
+        meta = body.get("metadata")
+        if isinstance(meta, Mapping):
+            annotations = meta.get("annotations")
+            if isinstance(annotations, Mapping) and annotations:
+                new_ann = self._redact_annotations(body, annotations)
+                if new_ann is not annotations:
+                    out["metadata"] = {**meta, "annotations": new_ann}
+        return out
+
+    def _fp_value(self, value: bytes | str) -> str:
+        if isinstance(value, str):
+            return value if is_fingerprint(value) else self.fingerprint(value.encode())
+        return self.fingerprint(value)
+
+    def _redact_annotations(
+        self, body: Mapping[str, Any], annotations: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        changed: dict[str, Any] = {}
+        for name in self.sensitive_annotations.intersection(annotations):
+            value = annotations[name]
+            if isinstance(value, str) and not is_fingerprint(value):
+                changed[name] = self.fingerprint(value.encode())
+        last = annotations.get(LAST_APPLIED)
+        if isinstance(last, str) and (body.get("kind") == "Secret" or self.sensitive_annotations):
+            changed[LAST_APPLIED] = self._redact_last_applied(last)
+        if not changed:
+            return annotations
+        return {**annotations, **changed}
+
+    def _redact_last_applied(self, text: str) -> str:
+        try:
+            applied = json.loads(text)
+        except ValueError:
+            return self.fingerprint(text.encode())
+        if not isinstance(applied, dict):
+            return self.fingerprint(text.encode())
+        return json.dumps(self.redact(applied), sort_keys=True, separators=(",", ":"))
+
+
+def _core(body: Mapping[str, Any]) -> bool:
+    return str(body.get("apiVersion", "v1")) == "v1"
+
+
+def _secret_values(body: Mapping[str, Any]) -> dict[str, bytes | str] | None:
+    """Secret data as the API server stores it: ``stringData`` merged over decoded ``data``.
+
+    A ``data`` value that is not valid base64 (or already a fingerprint) is kept
+    as text so it still fingerprints deterministically.
+    """
+    data = body.get("data")
+    string_data = body.get("stringData")
+    if not isinstance(data, Mapping) and not isinstance(string_data, Mapping):
+        return None
+    merged: dict[str, bytes | str] = {}
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            merged[str(key)] = _decode(value)
+    if isinstance(string_data, Mapping):
+        for key, value in string_data.items():
+            merged[str(key)] = str(value).encode() if value is not None else b""
+    return merged
+
+
+def _decode(value: Any) -> bytes | str:
+    if value is None:
+        return b""
+    text = str(value)
+    if is_fingerprint(text):
+        return text
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return "invalid-base64:" + text
+
+
+def is_fingerprint(value: object) -> bool:
+    """Whether ``value`` is a fingerprint made by ``SecretHasher``."""
+    return isinstance(value, str) and value.startswith(FINGERPRINT_PREFIX)
+
+
+def short_fingerprint(value: object) -> str:
+    """The displayed form of a fingerprint: ``hmac-sha256:1a2b3c4d5e6f``."""
+    text = str(value)
+    return text[: len(FINGERPRINT_PREFIX) + 12] if is_fingerprint(text) else MASK
+
+
+def mask_manifest(body: Mapping[str, Any], sensitive_annotations: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of a manifest for display with Secret values replaced by ``<redacted>``.
+
+    For ``driftwatch render`` without ``--show-secrets``: keeps the keys, hides the values.
+    """
+    out = dict(body)
+    if body.get("kind") == "Secret" and _core(body):
+        for field in ("data", "stringData"):
+            values = body.get(field)
+            if isinstance(values, Mapping):
+                out[field] = dict.fromkeys(values, MASK)
+    sensitive = set(sensitive_annotations)
+    meta = body.get("metadata")
+    if isinstance(meta, Mapping) and isinstance(meta.get("annotations"), Mapping):
+        annotations = meta["annotations"]
+        hidden = {k for k in annotations if k in sensitive}
+        if body.get("kind") == "Secret" and LAST_APPLIED in annotations:
+            hidden.add(LAST_APPLIED)
+        if hidden:
+            out["metadata"] = {
+                **meta,
+                "annotations": {k: (MASK if k in hidden else v) for k, v in annotations.items()},
+            }
+    return out
+
+
+def scrub_text(text: str, secrets: Iterable[str]) -> str:
+    """Remove known secret strings (tokens, passwords from URLs) from free text."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    return text
