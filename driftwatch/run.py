@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from driftwatch.model import GitRevision, TargetReport
 
@@ -63,3 +64,10 @@ class TargetRun:
     def duration(self) -> float:
         """Wall time of the whole run in seconds."""
         return max(0.0, self.finished_at - self.started_at)
+
+
+class Sink(Protocol):
+    """Anything that consumes finished runs: event log, metrics store, alerts."""
+
+    def emit(self, run: TargetRun) -> None:
+        """Take one finished run (called once per run, after compare)."""
