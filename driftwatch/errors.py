@@ -36,7 +36,7 @@ class ClusterError(DriftwatchError):
     """The cluster could not be reached or refused the read."""
 
 
-class ReadOnlyViolation(DriftwatchError):
+class ReadOnlyViolation(DriftwatchError):  # noqa: N818 (a violation, not an error of ours)
     """Code asked the cluster client for a verb other than get, list or watch."""
 
 

@@ -139,7 +139,7 @@ class DesiredSet:
 # --------------------------------------------------------------------------- live side
 
 
-class ReadState(str, enum.Enum):
+class ReadState(enum.StrEnum):
     """How completely a resource type was read from the cluster."""
 
     COMPLETE = "complete"
@@ -213,7 +213,7 @@ class LiveSnapshot:
 # --------------------------------------------------------------------------- drift report
 
 
-class DriftState(str, enum.Enum):
+class DriftState(enum.StrEnum):
     """The verdict for one object."""
 
     IN_SYNC = "in_sync"
@@ -223,7 +223,7 @@ class DriftState(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-class ChangeKind(str, enum.Enum):
+class ChangeKind(enum.StrEnum):
     """What happened at a drifted field path."""
 
     CHANGED = "changed"
@@ -307,7 +307,9 @@ class ObjectDrift:
         latest = UNATTRIBUTED
         for drift in self.fields:
             att = drift.attribution
-            if att.manager is not None and (latest.manager is None or (att.time or "") > (latest.time or "")):
+            if att.manager is not None and (
+                latest.manager is None or (att.time or "") > (latest.time or "")
+            ):
                 latest = att
         return latest
 
@@ -341,8 +343,10 @@ class TargetReport:
     @property
     def complete(self) -> bool:
         """True when everything could be compared (no unknown object, no bad input)."""
-        return not self.source_errors and not self.read_errors and all(
-            o.state is not DriftState.UNKNOWN for o in self.objects
+        return (
+            not self.source_errors
+            and not self.read_errors
+            and all(o.state is not DriftState.UNKNOWN for o in self.objects)
         )
 
 

@@ -144,7 +144,9 @@ def short_fingerprint(value: object) -> str:
     return text[: len(FINGERPRINT_PREFIX) + 12] if is_fingerprint(text) else MASK
 
 
-def mask_manifest(body: Mapping[str, Any], sensitive_annotations: Iterable[str] = ()) -> dict[str, Any]:
+def mask_manifest(
+    body: Mapping[str, Any], sensitive_annotations: Iterable[str] = ()
+) -> dict[str, Any]:
     """A copy of a manifest for display with Secret values replaced by ``<redacted>``.
 
     For ``driftwatch render`` without ``--show-secrets``: keeps the keys, hides the values.

@@ -14,7 +14,7 @@ from typing import Protocol
 from driftwatch.model import GitRevision, TargetReport
 
 
-class Stage(str, enum.Enum):
+class Stage(enum.StrEnum):
     """The stages of a run, in order (metric and span names use these values)."""
 
     GIT = "git"
@@ -24,7 +24,7 @@ class Stage(str, enum.Enum):
     EMIT = "emit"
 
 
-class RunStatus(str, enum.Enum):
+class RunStatus(enum.StrEnum):
     """How a run ended."""
 
     SUCCESS = "success"

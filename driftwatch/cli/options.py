@@ -14,23 +14,51 @@ from driftwatch.errors import ConfigError
 F = TypeVar("F", bound=Callable[..., Any])
 
 _TARGET_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False),
-                 help="driftwatch configuration file."),
-    click.option("--target", "-t", "target_names", multiple=True,
-                 help="Only this target (repeatable)."),
+    click.option(
+        "--config",
+        "-c",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="driftwatch configuration file.",
+    ),
+    click.option(
+        "--target", "-t", "target_names", multiple=True, help="Only this target (repeatable)."
+    ),
     click.option("--repo", help="Quick target: Git repository URL or local path."),
-    click.option("--rev", default="HEAD", show_default=True, help="Quick target: branch, tag or commit."),
-    click.option("--path", "repo_path", default=".", show_default=True,
-                 help="Quick target: path inside the repository."),
-    click.option("--namespace", "-n", help="Default namespace for objects that declare none; Helm release namespace."),
-    click.option("--values", "values_files", multiple=True, type=click.Path(dir_okay=False),
-                 help="Helm values file (repeatable)."),
+    click.option(
+        "--rev", default="HEAD", show_default=True, help="Quick target: branch, tag or commit."
+    ),
+    click.option(
+        "--path",
+        "repo_path",
+        default=".",
+        show_default=True,
+        help="Quick target: path inside the repository.",
+    ),
+    click.option(
+        "--namespace",
+        "-n",
+        help="Default namespace for objects that declare none; Helm release namespace.",
+    ),
+    click.option(
+        "--values",
+        "values_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Helm values file (repeatable).",
+    ),
     click.option("--release", help="Helm release name (default: the chart's name)."),
-    click.option("--selector", "-l", help="Ownership marker label selector, for unmanaged detection."),
+    click.option(
+        "--selector", "-l", help="Ownership marker label selector, for unmanaged detection."
+    ),
     click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig file."),
     click.option("--context", help="kubeconfig context."),
-    click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False),
-                 help="Compare with a saved snapshot or `kubectl get -A -o json` dump instead of a cluster."),
+    click.option(
+        "--snapshot",
+        "snapshot_path",
+        type=click.Path(dir_okay=False),
+        help="Compare with a saved snapshot or `kubectl get -A -o json` dump instead of a cluster.",
+    ),
 ]
 
 
@@ -55,18 +83,31 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
     if config_path:
         config = load_config(config_path)
         if params.get("snapshot_path"):
-            config = config.model_copy(update={
-                "clusters": tuple(c.model_copy(update={"snapshot": params["snapshot_path"]})
-                                  for c in config.clusters) or config.clusters,
-            })
+            config = config.model_copy(
+                update={
+                    "clusters": tuple(
+                        c.model_copy(update={"snapshot": params["snapshot_path"]})
+                        for c in config.clusters
+                    )
+                    or config.clusters,
+                }
+            )
     elif repo:
-        config = config_from_flags(QuickFlags(
-            repo=repo, rev=params.get("rev") or "HEAD", path=params.get("repo_path") or ".",
-            namespace=params.get("namespace"), values=tuple(params.get("values_files") or ()),
-            release=params.get("release"), selector=params.get("selector"),
-            kubeconfig=params.get("kubeconfig"), context=params.get("context"),
-            snapshot=params.get("snapshot_path"), interval=interval,
-        ))
+        config = config_from_flags(
+            QuickFlags(
+                repo=repo,
+                rev=params.get("rev") or "HEAD",
+                path=params.get("repo_path") or ".",
+                namespace=params.get("namespace"),
+                values=tuple(params.get("values_files") or ()),
+                release=params.get("release"),
+                selector=params.get("selector"),
+                kubeconfig=params.get("kubeconfig"),
+                context=params.get("context"),
+                snapshot=params.get("snapshot_path"),
+                interval=interval,
+            )
+        )
     else:
         raise ConfigError("no target: give --config FILE, or --repo with the quick target flags")
     names = params.get("target_names") or ()
@@ -74,6 +115,10 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
         known = {t.name for t in config.targets}
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise ConfigError(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        config = config.model_copy(update={"targets": tuple(t for t in config.targets if t.name in names)})
+            raise ConfigError(
+                f"unknown target(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        config = config.model_copy(
+            update={"targets": tuple(t for t in config.targets if t.name in names)}
+        )
     return config

@@ -37,7 +37,7 @@ class _Model(BaseModel):
     )
 
 
-class Renderer(str, enum.Enum):
+class Renderer(enum.StrEnum):
     """How a target's path turns into manifests."""
 
     AUTO = "auto"
@@ -135,7 +135,10 @@ class Target(_Model):
     selector: str | None = None
     """Ownership marker: label selector (``app.kubernetes.io/part-of=shop``)."""
     tracking_annotation: str | None = None
-    """Alternative marker: an annotation whose presence (e.g. ``argocd.argoproj.io/tracking-id``) marks ownership."""
+    """Alternative marker: an annotation whose presence marks ownership.
+
+    E.g. Argo CD's ``argocd.argoproj.io/tracking-id``.
+    """
     unmanaged_kinds: tuple[str, ...] = ()
     """Extra kinds scanned for unmanaged objects (``ConfigMap``, ``Deployment.apps``)."""
     namespaces: tuple[str, ...] | None = None

@@ -1,0 +1,176 @@
+"""From raw differences to drift: who owns each live value, and does that make it drift.
+
+A declared value that differs is drift, attributed to the manager that owns the
+live value.  A field only the live object has is drift only when someone other
+than the server asked for it:
+
+- owned by nobody: a server default or a mutating webhook's injection — not drift;
+- owned by a known controller — not drift;
+- owned by the Git applier — drift only if the applier's own record of what it
+  applied holds the field (server-side apply: its ``Apply`` entry; client-side
+  apply: the last-applied annotation), i.e. a manifest that is not Git's was applied;
+- owned by anyone else (``kubectl-edit``, ``kubectl scale``, a script) — drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftwatch.compare import applied as applied_record
+from driftwatch.compare.ignore import HPA_RULE, CompiledRule, hpa_owns
+from driftwatch.compare.managed import ManagerEntry, Ownership
+from driftwatch.compare.managers import ManagerRoles, Role
+from driftwatch.compare.paths import Path, render
+from driftwatch.compare.walk import Difference
+from driftwatch.model import (
+    UNATTRIBUTED,
+    Attribution,
+    ChangeKind,
+    FieldDrift,
+    IgnoredDrift,
+    ResourceKey,
+)
+from driftwatch.redact import MASK, is_fingerprint, short_fingerprint
+
+
+@dataclass(slots=True)
+class ObjectContext:
+    """Everything known about one live object that classification needs."""
+
+    key: ResourceKey
+    ownership: Ownership
+    applied: Mapping[str, Any] | None
+    managed_fields_present: bool
+    hpa_targeted: bool
+    rules: Sequence[CompiledRule]
+    sensitive_annotations: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_secret(self) -> bool:
+        """Core v1 Secret: its data values are never shown."""
+        return self.key.kind == "Secret" and self.key.group == ""
+
+
+def _latest(entries: Iterable[ManagerEntry]) -> Attribution:
+    best: ManagerEntry | None = None
+    for entry in entries:
+        if best is None or (entry.time or "") > (best.time or ""):
+            best = entry
+    return best.attribution if best is not None else UNATTRIBUTED
+
+
+class Classifier:
+    """Turns one object's differences into drifted and ignored fields."""
+
+    def __init__(self, roles: ManagerRoles) -> None:
+        self._roles = roles
+
+    def classify(
+        self, ctx: ObjectContext, differences: Iterable[Difference]
+    ) -> tuple[list[FieldDrift], list[IgnoredDrift]]:
+        """Drifted fields and ignored differences, values redacted."""
+        drifted: list[FieldDrift] = []
+        ignored: list[IgnoredDrift] = []
+        for diff in differences:
+            if diff.change is ChangeKind.ADDED:
+                found = self._added_owner(ctx, diff.path)
+                if found is None:
+                    continue
+                attribution, role = found
+            elif diff.change is ChangeKind.CHANGED:
+                owners = ctx.ownership.owners(diff.path)
+                attribution = _latest(entry for entry, _ in owners)
+                role = self._role_of(ctx, attribution, owners)
+            else:
+                attribution, role = UNATTRIBUTED, None
+            rule = self._ignored_by(ctx, diff.path, attribution, role)
+            path = render(diff.path)
+            if rule is not None:
+                ignored.append(IgnoredDrift(path, rule, attribution))
+                continue
+            drifted.append(
+                FieldDrift(
+                    path,
+                    diff.change,
+                    self._shown(ctx, diff.path, diff.desired),
+                    self._shown(ctx, diff.path, diff.live),
+                    attribution,
+                )
+            )
+        return drifted, ignored
+
+    def _role_of(
+        self, ctx: ObjectContext, attribution: Attribution, owners: list[tuple[ManagerEntry, bool]]
+    ) -> Role | None:
+        for entry, _ in owners:
+            if entry.attribution == attribution:
+                return self._roles.role(entry)
+        return None
+
+    def _added_owner(
+        self, ctx: ObjectContext, path: Path
+    ) -> tuple[Attribution, Role | None] | None:
+        """Who made a live-only field drift, or None when it is not drift."""
+        if not ctx.managed_fields_present:
+            if applied_record.holds(ctx.applied, path, secret=ctx.is_secret):
+                return UNATTRIBUTED, None
+            return None
+        culprits: list[tuple[ManagerEntry, Role]] = []
+        for entry, exact in ctx.ownership.owners(path):
+            role = self._roles.role(entry)
+            if role is Role.PERSON:
+                culprits.append((entry, role))
+            elif role is Role.APPLIER:
+                if entry.operation == "Apply":
+                    if exact and self._applied_by(ctx, entry, path):
+                        culprits.append((entry, role))
+                elif applied_record.holds(ctx.applied, path, secret=ctx.is_secret):
+                    culprits.append((entry, role))
+        if not culprits:
+            return None
+        attribution = _latest(entry for entry, _ in culprits)
+        role = next(r for e, r in culprits if e.attribution == attribution)
+        return attribution, role
+
+    @staticmethod
+    def _applied_by(ctx: ObjectContext, entry: ManagerEntry, path: Path) -> bool:
+        if ctx.ownership.holds(entry, path):
+            return True
+        if ctx.is_secret and path and path[0] == "data":
+            return ctx.ownership.holds(entry, ("stringData", *path[1:]))
+        return False
+
+    @staticmethod
+    def _ignored_by(
+        ctx: ObjectContext, path: Path, attribution: Attribution, role: Role | None
+    ) -> str | None:
+        if ctx.hpa_targeted and hpa_owns(path, attribution, is_controller=role is Role.CONTROLLER):
+            return HPA_RULE
+        for rule in ctx.rules:
+            if rule.matches(path, attribution):
+                return rule.name
+        return None
+
+    @staticmethod
+    def _shown(ctx: ObjectContext, path: Path, value: Any) -> Any:
+        """The value as it may appear in a report: Secret data only as fingerprints."""
+        if value is None:
+            return None
+        secret_field = ctx.is_secret and bool(path) and path[0] in ("data", "stringData")
+        sensitive = (
+            len(path) >= 3
+            and path[0] == "metadata"
+            and path[1] == "annotations"
+            and path[2] in ctx.sensitive_annotations
+        )
+        return _masked(value) if secret_field or sensitive else value
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _masked(v) for k, v in value.items()}
+    if is_fingerprint(value):
+        return short_fingerprint(value)
+    return MASK

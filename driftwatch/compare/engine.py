@@ -1,0 +1,245 @@
+"""Compare a desired set with a live snapshot: the verdict for every object of a target.
+
+Pure: plain data in, a ``TargetReport`` out.  Objects pair by (group, kind,
+namespace, name).  An object is MISSING only when its type was read completely
+(or the cluster does not serve its kind at all); a type that could not be read
+makes its objects UNKNOWN, never missing — unknown is not absent.  UNMANAGED is
+reserved for live objects that carry the target's ownership marker, are not in
+Git, and are not made by a controller.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from driftwatch.compare.applied import last_applied
+from driftwatch.compare.classify import Classifier, ObjectContext
+from driftwatch.compare.ignore import CompiledRule, compile_rules, hpa_targets
+from driftwatch.compare.managed import Ownership, parse_entries
+from driftwatch.compare.managers import ManagerRoles
+from driftwatch.compare.schema import SchemaIndex, index_for
+from driftwatch.compare.selector import LabelSelector
+from driftwatch.compare.walk import diff
+from driftwatch.config.model import IgnoreRule
+from driftwatch.model import (
+    DesiredSet,
+    DriftState,
+    GroupKind,
+    LiveSnapshot,
+    Manifest,
+    ObjectDrift,
+    ReadState,
+    ResourceKey,
+    TargetReport,
+    split_api_version,
+)
+from driftwatch.redact import LAST_APPLIED, is_fingerprint
+
+_TOP_SKIP = frozenset({"apiVersion", "kind", "status", "metadata"})
+_META_SKIP = frozenset(
+    {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "managedFields",
+        "selfLink",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompareOptions:
+    """How one target is compared."""
+
+    marker: str | None = None
+    """Label selector marking live objects as this target's (for UNMANAGED)."""
+    tracking_annotation: str | None = None
+    """Annotation whose presence marks ownership (e.g. Argo CD's tracking id)."""
+    unmanaged_kinds: frozenset[GroupKind] = frozenset()
+    """Kinds scanned for unmanaged objects besides those the target declares."""
+    ignore: tuple[IgnoreRule, ...] = ()
+    appliers: tuple[str, ...] = ()
+    controllers: tuple[str, ...] = ()
+    sensitive_annotations: frozenset[str] = frozenset()
+
+
+def compare_target(
+    desired: DesiredSet, live: LiveSnapshot, options: CompareOptions
+) -> TargetReport:
+    """The drift of one target: every declared object, plus unmanaged live ones."""
+    schema = index_for(live.openapi)
+    rules = compile_rules(options.ignore)
+    classifier = Classifier(ManagerRoles(options.appliers, options.controllers))
+    scaled = hpa_targets(_hpa_sources(desired, live))
+    report = TargetReport(
+        target=desired.target,
+        revision=desired.revision,
+        snapshot_time=live.taken_at,
+        source_errors=list(desired.errors),
+    )
+    for gk, read in live.types.items():
+        if read.state is ReadState.FAILED:
+            report.read_errors[gk] = read.error or "read failed"
+    declared = _scoped_keys(desired, live)
+    for key, obj in sorted(declared.items()):
+        verdict = _verdict(key, obj.body, live, schema, classifier, rules, scaled, options)
+        report.objects.append(_with_origin(verdict, obj.origin, obj.api_version))
+        report.ignored_count += len(verdict.ignored)
+    report.objects.extend(_unmanaged(declared, live, options))
+    report.objects.sort(key=lambda o: o.key)
+    return report
+
+
+def _with_origin(verdict: ObjectDrift, origin: Any, api_version: str) -> ObjectDrift:
+    return ObjectDrift(
+        verdict.key,
+        verdict.state,
+        verdict.fields,
+        verdict.ignored,
+        verdict.reason,
+        origin,
+        api_version,
+    )
+
+
+def _hpa_sources(desired: DesiredSet, live: LiveSnapshot) -> Iterable[Mapping[str, Any]]:
+    for obj in desired.objects.values():
+        if obj.key.kind == "HorizontalPodAutoscaler":
+            yield obj.body
+    for key, body in live.objects.items():
+        if key.kind == "HorizontalPodAutoscaler":
+            yield body
+
+
+def _scoped_keys(desired: DesiredSet, live: LiveSnapshot) -> dict[ResourceKey, Any]:
+    """Desired objects keyed as the cluster scopes them (cluster-scoped kinds lose a namespace)."""
+    scoped = {}
+    for key, obj in desired.objects.items():
+        read = live.types.get(key.group_kind)
+        if (
+            read is not None
+            and read.resource is not None
+            and not read.resource.namespaced
+            and key.namespace
+        ):
+            key = key._replace(namespace="")
+        scoped[key] = obj
+    return scoped
+
+
+def _verdict(
+    key: ResourceKey,
+    body: Manifest,
+    live: LiveSnapshot,
+    schema: SchemaIndex,
+    classifier: Classifier,
+    rules: tuple[CompiledRule, ...],
+    scaled: frozenset[ResourceKey],
+    options: CompareOptions,
+) -> ObjectDrift:
+    read = live.types.get(key.group_kind)
+    if read is None:
+        return ObjectDrift(key, DriftState.UNKNOWN, reason="type was not read")
+    if read.state is ReadState.FAILED:
+        return ObjectDrift(
+            key,
+            DriftState.UNKNOWN,
+            reason=f"could not read {key.group_kind.display()}: {read.error}",
+        )
+    if read.state is ReadState.NOT_SERVED:
+        return ObjectDrift(
+            key,
+            DriftState.MISSING,
+            reason=f"kind {key.group_kind.display()} is not served by the cluster",
+        )
+    current = live.objects.get(key)
+    if current is None:
+        if not read.covers(key.namespace):
+            return ObjectDrift(
+                key, DriftState.UNKNOWN, reason=f"namespace {key.namespace} was not read"
+            )
+        return ObjectDrift(key, DriftState.MISSING)
+    group, version = split_api_version(str(current.get("apiVersion", "")))
+    root = schema.root(group, version, key.kind)
+    metadata = current.get("metadata") or {}
+    ctx = ObjectContext(
+        key=key,
+        ownership=Ownership(parse_entries(metadata)),
+        applied=last_applied(current),
+        managed_fields_present=live.managed_fields_present and "managedFields" in metadata,
+        hpa_targeted=key in scaled,
+        rules=[r for r in rules if r.applies_to(key)],
+        sensitive_annotations=options.sensitive_annotations,
+    )
+    differences = diff(_comparable(body, secret=ctx.is_secret), _comparable(current), root)
+    fields, ignored = classifier.classify(ctx, differences)
+    state = DriftState.MODIFIED if fields else DriftState.IN_SYNC
+    return ObjectDrift(key, state, tuple(fields), tuple(ignored))
+
+
+def _comparable(body: Mapping[str, Any], *, secret: bool = False) -> dict[str, Any]:
+    """A shallow view without server-populated fields (no deep copy)."""
+    view = {k: v for k, v in body.items() if k not in _TOP_SKIP}
+    metadata = body.get("metadata")
+    if isinstance(metadata, Mapping):
+        meta = {k: v for k, v in metadata.items() if k not in _META_SKIP}
+        annotations = meta.get("annotations")
+        if isinstance(annotations, Mapping) and LAST_APPLIED in annotations:
+            meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+        view["metadata"] = meta
+    if secret and isinstance(body.get("stringData"), Mapping):
+        view["data"] = _merge_string_data(body.get("data"), body["stringData"])
+        view.pop("stringData", None)
+    return view
+
+
+def _merge_string_data(data: Any, string_data: Mapping[str, Any]) -> dict[str, Any]:
+    """``stringData`` as the server stores it: base64 in ``data`` (fingerprints kept)."""
+    merged = dict(data) if isinstance(data, Mapping) else {}
+    for name, value in string_data.items():
+        text = "" if value is None else str(value)
+        merged[name] = text if is_fingerprint(text) else base64.b64encode(text.encode()).decode()
+    return merged
+
+
+def _marked(
+    body: Mapping[str, Any], selector: LabelSelector | None, annotation: str | None
+) -> bool:
+    metadata = body.get("metadata") or {}
+    if selector is not None and selector.matches(metadata.get("labels")):
+        return True
+    return annotation is not None and annotation in (metadata.get("annotations") or {})
+
+
+def _controlled(body: Mapping[str, Any]) -> bool:
+    refs = (body.get("metadata") or {}).get("ownerReferences") or ()
+    return any(isinstance(ref, Mapping) and ref.get("controller") is True for ref in refs)
+
+
+def _unmanaged(
+    declared: Mapping[ResourceKey, Any], live: LiveSnapshot, options: CompareOptions
+) -> list[ObjectDrift]:
+    if options.marker is None and options.tracking_annotation is None:
+        return []
+    selector = LabelSelector(options.marker) if options.marker else None
+    kinds = {key.group_kind for key in declared} | set(options.unmanaged_kinds)
+    found = []
+    for key, body in live.objects.items():
+        if key in declared or key.group_kind not in kinds:
+            continue
+        read = live.types.get(key.group_kind)
+        if read is None or read.state is not ReadState.COMPLETE:
+            continue
+        if _marked(body, selector, options.tracking_annotation) and not _controlled(body):
+            found.append(
+                ObjectDrift(key, DriftState.UNMANAGED, api_version=str(body.get("apiVersion", "")))
+            )
+    return found
