@@ -52,7 +52,7 @@ def holds(
 def _walk(node: Any, path: Sequence[Segment]) -> bool:
     for seg in path:
         if isinstance(seg, str):
-            if not isinstance(node, Mapping) or node.get(seg) is None:
+            if not isinstance(node, dict) or node.get(seg) is None:
                 return False
             node = node[seg]
         elif isinstance(seg, int):
@@ -75,7 +75,7 @@ def _find_item(items: list[Any], key: ItemKey) -> Any:
     want = key.as_dict()
     for item in items:
         if (
-            isinstance(item, Mapping)
+            isinstance(item, dict)
             and all(
                 k not in item or item[k] == v or str(item[k]) == str(v) for k, v in want.items()
             )

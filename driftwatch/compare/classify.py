@@ -169,7 +169,7 @@ class Classifier:
 
 
 def _masked(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {k: _masked(v) for k, v in value.items()}
     if is_fingerprint(value):
         return short_fingerprint(value)

@@ -189,10 +189,10 @@ def _comparable(body: Mapping[str, Any], *, secret: bool = False) -> dict[str, A
     """A shallow view without server-populated fields (no deep copy)."""
     view = {k: v for k, v in body.items() if k not in _TOP_SKIP}
     metadata = body.get("metadata")
-    if isinstance(metadata, Mapping):
+    if isinstance(metadata, dict):
         meta = {k: v for k, v in metadata.items() if k not in _META_SKIP}
         annotations = meta.get("annotations")
-        if isinstance(annotations, Mapping) and LAST_APPLIED in annotations:
+        if isinstance(annotations, dict) and LAST_APPLIED in annotations:
             meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
         view["metadata"] = meta
     if secret and isinstance(body.get("stringData"), Mapping):
@@ -203,7 +203,7 @@ def _comparable(body: Mapping[str, Any], *, secret: bool = False) -> dict[str, A
 
 def _merge_string_data(data: Any, string_data: Mapping[str, Any]) -> dict[str, Any]:
     """``stringData`` as the server stores it: base64 in ``data`` (fingerprints kept)."""
-    merged = dict(data) if isinstance(data, Mapping) else {}
+    merged = dict(data) if isinstance(data, dict) else {}
     for name, value in string_data.items():
         text = "" if value is None else str(value)
         merged[name] = text if is_fingerprint(text) else base64.b64encode(text.encode()).decode()
@@ -221,7 +221,7 @@ def _marked(
 
 def _controlled(body: Mapping[str, Any]) -> bool:
     refs = (body.get("metadata") or {}).get("ownerReferences") or ()
-    return any(isinstance(ref, Mapping) and ref.get("controller") is True for ref in refs)
+    return any(isinstance(ref, dict) and ref.get("controller") is True for ref in refs)
 
 
 def _unmanaged(

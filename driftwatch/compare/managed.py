@@ -41,10 +41,10 @@ def parse_entries(metadata: Mapping[str, Any]) -> list[ManagerEntry]:
     """The usable entries of an object's ``managedFields`` (malformed ones are skipped)."""
     entries = []
     for raw in metadata.get("managedFields") or ():
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             continue
         fields = raw.get("fieldsV1")
-        if not isinstance(fields, Mapping):
+        if not isinstance(fields, dict):
             continue
         entries.append(
             ManagerEntry(
@@ -101,7 +101,7 @@ class Ownership:
     def _locate(self, trie: FieldsTrie, path: Sequence[Segment]) -> str | None:
         node: Any = trie
         for seg in path:
-            if not isinstance(node, Mapping):
+            if not isinstance(node, dict):
                 return None
             if not node:
                 return "ancestor"

@@ -69,11 +69,11 @@ def diff(
     """Every difference between ``desired`` and ``live`` under ``path``."""
     if desired is live:
         return
-    if isinstance(desired, Mapping) and isinstance(live, Mapping):
+    if isinstance(desired, dict) and isinstance(live, dict):
         yield from _diff_maps(desired, live, schema, path)
     elif isinstance(desired, list) and isinstance(live, list):
         yield from _diff_lists(desired, live, schema, path)
-    elif isinstance(desired, (Mapping, list)) or isinstance(live, (Mapping, list)):
+    elif isinstance(desired, (dict, list)) or isinstance(live, (dict, list)):
         if not (is_empty(desired) and is_empty(live)):
             yield Difference(path, ChangeKind.CHANGED, desired, live)
     elif not scalars_equal(desired, live, schema):
@@ -110,7 +110,7 @@ def added(live: Any, schema: SchemaNode | None, path: Path) -> Iterator[Differen
     """
     if is_empty(live):
         return
-    if isinstance(live, Mapping) and live and not (schema is not None and schema.map_atomic):
+    if isinstance(live, dict) and live and not (schema is not None and schema.map_atomic):
         for key, value in live.items():
             yield from added(value, schema.child(key) if schema is not None else None, (*path, key))
     elif (
@@ -139,7 +139,7 @@ def _diff_lists(
 
 def _item_key(item: Any, keys: tuple[str, ...], items: SchemaNode | None) -> ItemKey | None:
     """The item's key, with missing key fields filled from their schema default."""
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):
         return None
     pairs = []
     for key in keys:
@@ -206,14 +206,14 @@ def _diff_atomic(
         yield Difference(path, ChangeKind.CHANGED, desired, live)
         return
     if all(
-        isinstance(d, Mapping) and isinstance(v, Mapping)
+        isinstance(d, dict) and isinstance(v, dict)
         for d, v in zip(desired, live, strict=True)
     ):
         for index, (want, have) in enumerate(zip(desired, live, strict=True)):
             yield from diff(want, have, items, (*path, index))
         return
     for want, have in zip(desired, live, strict=True):
-        if isinstance(want, (Mapping, list)) or isinstance(have, (Mapping, list)):
+        if isinstance(want, (dict, list)) or isinstance(have, (dict, list)):
             if next(diff(want, have, items, path), None) is not None:
                 break
         elif not scalars_equal(want, have, items):

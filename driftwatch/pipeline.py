@@ -1,0 +1,245 @@
+"""One run of one target, stage by stage: git -> render -> snapshot -> compare -> emit.
+
+The pipeline is where the stages meet and where their failures are sorted out:
+a stage that fails for the whole target ends the run as FAILED with the stage
+named (no report, so no drift is raised or resolved on unknown data); a file
+or a type that could not be read leaves a PARTIAL report.  Secret values are
+fingerprinted (``driftwatch.redact``) as soon as each side is produced, before
+any sink or the compare core sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
+from driftwatch.cluster.request import parse_kind
+from driftwatch.compare import CompareOptions, compare_target
+from driftwatch.compare.selector import LabelSelector
+from driftwatch.config.model import Config, Target
+from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
+from driftwatch.keys import load_or_create_key
+from driftwatch.model import DesiredObject, DesiredSet, GroupKind, LiveSnapshot, ResourceKey
+from driftwatch.redact import SecretHasher
+from driftwatch.render import RenderCache, render_target
+from driftwatch.run import RunStatus, Sink, Stage, TargetRun
+from driftwatch.sinks.tracing import (
+    ATTR_CLUSTER,
+    ATTR_STATUS,
+    ATTR_TARGET,
+    NoopTracer,
+    Span,
+    Tracer,
+    report_attributes,
+    revision_attributes,
+    stage_span_name,
+)
+from driftwatch.source.git import Checkout, GitSource
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, Stage], None]
+
+
+class _StageFailed(Exception):
+    def __init__(self, stage: Stage, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/driftwatch`` or ``~/.cache/driftwatch``."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "driftwatch"
+
+
+class Pipeline:
+    """Runs targets of one configuration; reusable across runs (caches Git and renders)."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        state_dir: Path | None = None,
+        cache_dir: Path | None = None,
+        tracer: Tracer | None = None,
+        sinks: Sequence[Sink] = (),
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.tracer: Tracer = tracer or NoopTracer()
+        self.sinks = list(sinks)
+        self.progress = progress
+        cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.git = GitSource(cache / "git")
+        self.render_cache = RenderCache(cache / "render")
+        self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
+        self._last_good: dict[str, Checkout] = {}
+
+    def run(self, target_name: str) -> TargetRun:
+        """Run one target through every stage; never raises for a run's own failure."""
+        target = self.config.target(target_name)
+        run = TargetRun(target=target.name, started_at=time.time())
+        cluster = self.config.cluster_for(target)
+        with self.tracer.span(
+            "driftwatch.run", {ATTR_TARGET: target.name, ATTR_CLUSTER: cluster.name}
+        ) as span:
+            run.trace_id = self.tracer.current_trace_id()
+            try:
+                self._stages(target, run)
+            except _StageFailed as failure:
+                run.status = RunStatus.FAILED
+                run.failed_stage = failure.stage
+                run.error = truncate(str(failure), 512)
+                span.set_status(False, run.error)
+            run.finished_at = time.time()
+            span.set_attribute(ATTR_STATUS, run.status.value)
+            with self._stage(run, Stage.EMIT, target.name):
+                self._emit(run)
+            run.finished_at = time.time()
+        return run
+
+    # ------------------------------------------------------------------ stages
+
+    def _stages(self, target: Target, run: TargetRun) -> None:
+        with self._stage(run, Stage.GIT, target.name) as span:
+            checkout = self._checkout(target, run)
+            run.revision = checkout.revision
+            for key, value in revision_attributes(checkout.revision).items():
+                span.set_attribute(key, value)
+        with self._stage(run, Stage.RENDER, target.name) as span:
+            desired = self._render(target, checkout)
+            run.render_skipped = desired.from_cache
+            span.set_attribute("driftwatch.render.skipped", desired.from_cache)
+            span.set_attribute("driftwatch.desired.objects", len(desired.objects))
+        with self._stage(run, Stage.SNAPSHOT, target.name) as span:
+            live = self._snapshot(target, desired, run)
+            span.set_attribute("driftwatch.live.objects", len(live.objects))
+        with self._stage(run, Stage.COMPARE, target.name) as span:
+            report = compare_target(desired, live, self.compare_options(target))
+            for key, value in report_attributes(report).items():
+                span.set_attribute(key, value)
+        run.report = report
+        run.status = RunStatus.SUCCESS if report.complete else RunStatus.PARTIAL
+        if not report.complete:
+            problems = [e.display() for e in report.source_errors[:3]]
+            problems += [
+                f"{gk.display()}: {err}" for gk, err in list(report.read_errors.items())[:3]
+            ]
+            run.error = truncate("; ".join(problems) or "some objects could not be compared", 512)
+            run.failed_stage = Stage.RENDER if report.source_errors else Stage.SNAPSHOT
+        if run.git_stale:
+            run.status = RunStatus.PARTIAL
+            run.failed_stage = run.failed_stage or Stage.GIT
+
+    @contextmanager
+    def _stage(self, run: TargetRun, stage: Stage, target: str) -> Iterator[Span]:
+        if self.progress is not None:
+            self.progress(target, stage)
+        started = time.perf_counter()
+        with self.tracer.span(stage_span_name(stage.value)) as span:
+            try:
+                yield span
+            except _StageFailed as failure:
+                span.set_status(False, str(failure))
+                raise
+            finally:
+                run.durations[stage] = run.durations.get(stage, 0.0) + time.perf_counter() - started
+
+    def _checkout(self, target: Target, run: TargetRun) -> Checkout:
+        try:
+            checkout = self.git.checkout(target)
+        except SourceFetchError as e:
+            last = self._last_good.get(target.name)
+            if last is None:
+                raise _StageFailed(Stage.GIT, str(e)) from e
+            run.git_stale = True
+            run.error = truncate(f"Git unreachable, comparing last good commit: {e}", 512)
+            return last
+        if checkout.stale:
+            run.git_stale = True
+            run.error = truncate(
+                f"Git fetch failed, comparing last fetched commit: {checkout.fetch_error}", 512
+            )
+        else:
+            self._last_good[target.name] = checkout
+        return checkout
+
+    def _render(self, target: Target, checkout: Checkout) -> DesiredSet:
+        try:
+            desired = render_target(target, checkout, cache=self.render_cache)
+        except DriftwatchError as e:
+            raise _StageFailed(Stage.RENDER, str(e)) from e
+        redact = self.hasher.redact
+        objects = {
+            key: DesiredObject(obj.key, obj.api_version, redact(obj.body), obj.origin)
+            for key, obj in desired.objects.items()
+        }
+        return DesiredSet(
+            desired.target, objects, desired.errors, desired.revision, desired.from_cache
+        )
+
+    def _snapshot(self, target: Target, desired: DesiredSet, run: TargetRun) -> LiveSnapshot:
+        cluster = self.config.cluster_for(target)
+        request: SnapshotRequest = snapshot_request_for(desired, target, self.config)
+        try:
+            live, requests = read_live(
+                cluster, request, self.hasher, keep=self._keeper(target, desired)
+            )
+        except ClusterError as e:
+            run.cluster_unreachable = True
+            raise _StageFailed(Stage.SNAPSHOT, str(e)) from e
+        except DriftwatchError as e:
+            raise _StageFailed(Stage.SNAPSHOT, str(e)) from e
+        run.api_requests.update(requests)
+        redact = self.hasher.redact
+        live.objects = {key: redact(body) for key, body in live.objects.items()}
+        return live
+
+    def _keeper(
+        self, target: Target, desired: DesiredSet
+    ) -> Callable[[ResourceKey, Mapping[str, Any]], bool]:
+        """Which listed objects the comparison needs; the rest are dropped as pages stream."""
+        declared = {key._replace(namespace="") for key in desired.objects} | set(desired.objects)
+        selector = LabelSelector(target.selector) if target.selector else None
+        annotation = target.tracking_annotation
+
+        def keep(key: ResourceKey, body: Mapping[str, Any]) -> bool:
+            if key in declared or key.kind == "HorizontalPodAutoscaler":
+                return True
+            metadata = body.get("metadata") or {}
+            if selector is not None and selector.matches(metadata.get("labels")):
+                return True
+            return annotation is not None and annotation in (metadata.get("annotations") or {})
+
+        return keep
+
+    def compare_options(self, target: Target) -> CompareOptions:
+        """How ``target`` is compared, from the target and the global configuration."""
+        config = self.config
+        kinds: set[GroupKind] = set()
+        for text in (*config.unmanaged_kinds, *target.unmanaged_kinds):
+            kinds.add(parse_kind(text))
+        return CompareOptions(
+            marker=target.selector,
+            tracking_annotation=target.tracking_annotation,
+            unmanaged_kinds=frozenset(kinds),
+            ignore=(*config.ignore, *target.ignore),
+            appliers=config.managers.appliers,
+            controllers=config.managers.controllers,
+            sensitive_annotations=frozenset(config.sensitive_annotations),
+        )
+
+    def _emit(self, run: TargetRun) -> None:
+        for sink in self.sinks:
+            try:
+                sink.emit(run)
+            except Exception:  # a sink's failure must not stop the others or the service
+                log.exception("sink %s failed for target %s", type(sink).__name__, run.target)
