@@ -1,0 +1,15 @@
+"""Shared test setup: the Kubernetes API test server fixtures, and hermetic Git.
+
+Every test runs with its own HOME-independent Git identity and never reads the
+developer's global Git configuration, so results do not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+pytest_plugins = ["tests.kubeapi.fixtures"]
+
+os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+os.environ["GIT_AUTHOR_NAME"] = os.environ["GIT_COMMITTER_NAME"] = "driftwatch tests"
+os.environ["GIT_AUTHOR_EMAIL"] = os.environ["GIT_COMMITTER_EMAIL"] = "tests@driftwatch.invalid"
