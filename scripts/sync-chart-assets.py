@@ -58,7 +58,9 @@ def differences(root: Path) -> list[Difference]:
         for name, source in sources.items():
             copy = copies.get(name)
             if copy is None:
-                found.append(Difference(kind.copy_dir / name, f"missing copy of {kind.source / name}"))
+                found.append(
+                    Difference(kind.copy_dir / name, f"missing copy of {kind.source / name}")
+                )
             elif copy.read_bytes() != source.read_bytes():
                 found.append(Difference(kind.copy_dir / name, f"differs from {kind.source / name}"))
         for name in copies.keys() - sources.keys():
@@ -86,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report differences, change nothing")
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
-                        help="repository root (default: this script's repository)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent,
+        help="repository root (default: this script's repository)",
+    )
     args = parser.parse_args(argv)
     if args.check:
         found = differences(args.root)

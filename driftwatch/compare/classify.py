@@ -46,6 +46,12 @@ class ObjectContext:
     hpa_targeted: bool
     rules: Sequence[CompiledRule]
     sensitive_annotations: frozenset[str] = field(default_factory=frozenset)
+    suspects: Sequence[tuple[ManagerEntry, Role]] = ()
+    """People and server-side appliers: the entries whose ownership can make an added field drift."""
+    update_appliers: Sequence[ManagerEntry] = ()
+    """Client-side appliers (Update): they own defaults too, so only their record counts."""
+    applied_extra: bool = False
+    """The client-side applier's record holds something Git does not declare."""
 
     @property
     def is_secret(self) -> bool:
@@ -109,25 +115,28 @@ class Classifier:
                 return self._roles.role(entry)
         return None
 
-    def _added_owner(
-        self, ctx: ObjectContext, path: Path
-    ) -> tuple[Attribution, Role | None] | None:
-        """Who made a live-only field drift, or None when it is not drift."""
+    def _added_owner(self, ctx: ObjectContext, path: Path) -> tuple[Attribution, Role | None] | None:
+        """Who made a live-only field drift, or None when it is not drift.
+
+        Controllers never make an added field drift, so only people, server-side
+        appliers and (when their record holds more than Git) client-side appliers
+        are asked; an untouched object costs no lookup at all.
+        """
         if not ctx.managed_fields_present:
             if applied_record.holds(ctx.applied, path, secret=ctx.is_secret):
                 return UNATTRIBUTED, None
             return None
         culprits: list[tuple[ManagerEntry, Role]] = []
-        for entry, exact in ctx.ownership.owners(path):
-            role = self._roles.role(entry)
-            if role is Role.PERSON:
+        for entry, role in ctx.suspects:
+            found = ctx.ownership.locate(entry, path)
+            if found is None:
+                continue
+            if role is Role.PERSON or (found == "exact" and self._applied_by(ctx, entry, path)):
                 culprits.append((entry, role))
-            elif role is Role.APPLIER:
-                if entry.operation == "Apply":
-                    if exact and self._applied_by(ctx, entry, path):
-                        culprits.append((entry, role))
-                elif applied_record.holds(ctx.applied, path, secret=ctx.is_secret):
-                    culprits.append((entry, role))
+        if ctx.applied_extra and applied_record.holds(ctx.applied, path, secret=ctx.is_secret):
+            for entry in ctx.update_appliers:
+                if ctx.ownership.locate(entry, path) is not None:
+                    culprits.append((entry, Role.APPLIER))
         if not culprits:
             return None
         attribution = _latest(entry for entry, _ in culprits)

@@ -19,7 +19,7 @@ from driftwatch.compare.applied import last_applied
 from driftwatch.compare.classify import Classifier, ObjectContext
 from driftwatch.compare.ignore import CompiledRule, compile_rules, hpa_targets
 from driftwatch.compare.managed import Ownership, parse_entries
-from driftwatch.compare.managers import ManagerRoles
+from driftwatch.compare.managers import ManagerRoles, Role
 from driftwatch.compare.schema import SchemaIndex, index_for
 from driftwatch.compare.selector import LabelSelector
 from driftwatch.compare.walk import diff
@@ -77,7 +77,8 @@ def compare_target(
     """The drift of one target: every declared object, plus unmanaged live ones."""
     schema = index_for(live.openapi)
     rules = compile_rules(options.ignore)
-    classifier = Classifier(ManagerRoles(options.appliers, options.controllers))
+    roles = ManagerRoles(options.appliers, options.controllers)
+    classifier = Classifier(roles)
     scaled = hpa_targets(_hpa_sources(desired, live))
     report = TargetReport(
         target=desired.target,
@@ -90,7 +91,7 @@ def compare_target(
             report.read_errors[gk] = read.error or "read failed"
     declared = _scoped_keys(desired, live)
     for key, obj in sorted(declared.items()):
-        verdict = _verdict(key, obj.body, live, schema, classifier, rules, scaled, options)
+        verdict = _verdict(key, obj.body, live, schema, classifier, roles, rules, scaled, options)
         report.objects.append(_with_origin(verdict, obj.origin, obj.api_version))
         report.ignored_count += len(verdict.ignored)
     report.objects.extend(_unmanaged(declared, live, options))
@@ -141,6 +142,7 @@ def _verdict(
     live: LiveSnapshot,
     schema: SchemaIndex,
     classifier: Classifier,
+    roles: ManagerRoles,
     rules: tuple[CompiledRule, ...],
     scaled: frozenset[ResourceKey],
     options: CompareOptions,
@@ -170,19 +172,42 @@ def _verdict(
     group, version = split_api_version(str(current.get("apiVersion", "")))
     root = schema.root(group, version, key.kind)
     metadata = current.get("metadata") or {}
+    entries = parse_entries(metadata)
+    suspects, update_appliers = [], []
+    for entry in entries:
+        role = roles.role(entry)
+        if role is Role.APPLIER and entry.operation != "Apply":
+            update_appliers.append(entry)
+        elif role is not Role.CONTROLLER:
+            suspects.append((entry, role))
+    is_secret = key.kind == "Secret" and key.group == ""
+    desired_view = _comparable(body, secret=is_secret)
+    applied = last_applied(current)
     ctx = ObjectContext(
         key=key,
-        ownership=Ownership(parse_entries(metadata)),
-        applied=last_applied(current),
+        ownership=Ownership(entries),
+        applied=applied,
         managed_fields_present=live.managed_fields_present and "managedFields" in metadata,
         hpa_targeted=key in scaled,
         rules=[r for r in rules if r.applies_to(key)],
         sensitive_annotations=options.sensitive_annotations,
+        suspects=suspects,
+        update_appliers=update_appliers,
+        applied_extra=bool(update_appliers) and applied is not None
+        and _pruned(_comparable(applied, secret=is_secret)) != _pruned(desired_view),
     )
-    differences = diff(_comparable(body, secret=ctx.is_secret), _comparable(current), root)
+    differences = diff(desired_view, _comparable(current), root)
     fields, ignored = classifier.classify(ctx, differences)
     state = DriftState.MODIFIED if fields else DriftState.IN_SYNC
     return ObjectDrift(key, state, tuple(fields), tuple(ignored))
+
+
+def _pruned(view: dict[str, Any]) -> dict[str, Any]:
+    """A view without empty metadata maps (kubectl records ``annotations: {}``)."""
+    metadata = view.get("metadata")
+    if isinstance(metadata, dict) and any(v in ({}, None) for v in metadata.values()):
+        view = {**view, "metadata": {k: v for k, v in metadata.items() if v not in ({}, None)}}
+    return view
 
 
 def _comparable(body: Mapping[str, Any], *, secret: bool = False) -> dict[str, Any]:

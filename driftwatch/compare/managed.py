@@ -94,6 +94,10 @@ class Ownership:
                 ancestors.append((entry, False))
         return exact or ancestors
 
+    def locate(self, entry: ManagerEntry, path: Sequence[Segment]) -> str | None:
+        """``"exact"``, ``"ancestor"`` (an atomic ancestor is owned) or None."""
+        return self._locate(entry.fields, path)
+
     def holds(self, entry: ManagerEntry, path: Sequence[Segment]) -> bool:
         """Whether ``entry``'s own set holds ``path`` (not just an ancestor)."""
         return self._locate(entry.fields, path) == "exact"
