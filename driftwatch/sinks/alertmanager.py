@@ -1,0 +1,194 @@
+"""Direct delivery of drift alerts to Alertmanager (API v2), without Prometheus.
+
+One alert per drifted object of a target's latest report (``alertname``
+DriftwatchResourceDrifted, -Missing or -Unmanaged, as the Prometheus rules
+name them).  The sink keeps, in memory, which alerts are active and when each
+first fired (``startsAt``); firing alerts are re-sent on every run and at
+least every ``resendInterval`` with ``endsAt`` a few intervals ahead (as
+Prometheus does, so they expire if driftwatch dies); an alert whose drift has
+cleared is sent once more with ``endsAt`` = now, which resolves it.
+
+An object left *unknown* by a partial run neither fires nor resolves its
+alert, and a failed run changes nothing: unknown is not absent.
+
+Delivery never blocks a run: ``emit`` only computes the batch and queues it.
+Each Alertmanager URL has its own worker thread, so one URL being down does
+not delay the others; a failed POST is retried with exponential backoff, a
+bounded number of times.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from driftwatch.config.model import AlertmanagerSink, Config
+from driftwatch.model import DriftState, ObjectDrift, ResourceKey, TargetReport
+from driftwatch.run import RunStatus, TargetRun
+from driftwatch.sinks.alertmanager_delivery import DeliveryHook, DeliveryWorker, Postable
+from driftwatch.sinks.alertmanager_payload import (
+    alert_annotations,
+    alert_labels,
+    drift_url,
+    rfc3339,
+)
+
+EXPIRY_INTERVALS = 4
+"""A firing alert expires this many resend intervals after it was last sent."""
+
+
+@dataclass(slots=True)
+class _Alert:
+    key: ResourceKey
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: float
+    generator_url: str | None
+
+    def postable(self, ends_at: float) -> Postable:
+        body: Postable = {
+            "labels": self.labels,
+            "annotations": self.annotations,
+            "startsAt": rfc3339(self.starts_at),
+            "endsAt": rfc3339(ends_at),
+        }
+        if self.generator_url:
+            body["generatorURL"] = self.generator_url
+        return body
+
+
+class AlertmanagerNotifier:
+    """A ``Sink`` that turns each run's drift into Alertmanager alerts."""
+
+    def __init__(
+        self,
+        options: AlertmanagerSink,
+        *,
+        instance: str | None = None,
+        clock: Callable[[], float] = time.time,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        queue_size: int = 32,
+        on_delivery: DeliveryHook | None = None,
+    ) -> None:
+        self._options = options
+        self._instance = instance
+        self._clock = clock
+        self._resend = max(1.0, options.resend_interval)
+        self._lock = threading.Lock()
+        self._active: dict[str, dict[tuple[tuple[str, str], ...], _Alert]] = {}
+        self._stop = threading.Event()
+        self._workers = [
+            DeliveryWorker(
+                index,
+                url,
+                active=self.active_alerts,
+                resend_interval=self._resend,
+                timeout=options.timeout,
+                stop=self._stop,
+                attempts=attempts,
+                backoff=backoff,
+                max_backoff=max_backoff,
+                queue_size=queue_size,
+                on_delivery=on_delivery,
+            )
+            for index, url in enumerate(options.urls)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    @classmethod
+    def from_config(cls, config: Config, **kwargs: Any) -> AlertmanagerNotifier | None:
+        """The notifier a configuration asks for, or None when it lists no Alertmanager."""
+        if not config.alertmanager.urls:
+            return None
+        return cls(config.alertmanager, instance=config.instance, **kwargs)
+
+    # ------------------------------------------------------------------ Sink
+
+    def emit(self, run: TargetRun) -> None:
+        """Queue this run's alert changes (and its active alerts) for every Alertmanager."""
+        with self._lock:
+            batch = self._update(run)
+        if batch:
+            for worker in self._workers:
+                worker.put(batch)
+
+    def _update(self, run: TargetRun) -> list[Postable]:
+        now = self._clock()
+        expires = now + EXPIRY_INTERVALS * self._resend
+        previous = self._active.get(run.target, {})
+        if run.status is RunStatus.FAILED or run.report is None:
+            return [alert.postable(expires) for alert in previous.values()]
+        report = run.report
+        current: dict[tuple[tuple[str, str], ...], _Alert] = {}
+        for obj in report.drifted:
+            alert = self._alert_for(run.target, obj, now)
+            ident = _identity(alert.labels)
+            if ident in previous:
+                alert.starts_at = previous[ident].starts_at
+            current[ident] = alert
+        states = {obj.key: obj.state for obj in report.objects}
+        resolved: list[_Alert] = []
+        for ident, alert in previous.items():
+            if ident in current:
+                continue
+            if _still_unknown(alert.key, states.get(alert.key), report):
+                current[ident] = alert
+            else:
+                resolved.append(alert)
+        if current:
+            self._active[run.target] = current
+        else:
+            self._active.pop(run.target, None)
+        return [a.postable(expires) for a in current.values()] + [a.postable(now) for a in resolved]
+
+    def _alert_for(self, target: str, obj: ObjectDrift, now: float) -> _Alert:
+        external = self._options.external_url
+        return _Alert(
+            key=obj.key,
+            labels=alert_labels(target, obj, self._instance),
+            annotations=alert_annotations(target, obj, external),
+            starts_at=now,
+            generator_url=drift_url(external, target, obj.key) if external else None,
+        )
+
+    # ------------------------------------------------------------------ control
+
+    def active_alerts(self) -> list[Postable]:
+        """Every firing alert as it would be re-sent now."""
+        with self._lock:
+            expires = self._clock() + EXPIRY_INTERVALS * self._resend
+            return [a.postable(expires) for t in self._active.values() for a in t.values()]
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued batch was delivered or given up; False on timeout."""
+        deadline = time.monotonic() + timeout
+        return all(w.wait_idle(deadline) for w in self._workers)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the delivery threads (pending retries are abandoned)."""
+        self._stop.set()
+        for worker in self._workers:
+            worker.put(None)
+        deadline = time.monotonic() + timeout
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+
+
+def _identity(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(labels.items()))
+
+
+def _still_unknown(key: ResourceKey, state: DriftState | None, report: TargetReport) -> bool:
+    """Whether a previously drifted object's fate cannot be told from this report."""
+    if state is DriftState.UNKNOWN:
+        return True
+    if state is None:
+        # Gone from the report: resolved only if nothing that could hide it failed.
+        return key.group_kind in report.read_errors or bool(report.source_errors)
+    return False  # in sync, or drifted another way (another alertname): this one resolves
