@@ -89,6 +89,8 @@ def _diff_maps(
     for key, want in desired.items():
         key = key if isinstance(key, str) else str(key)
         have = live.get(key, _MISSING)
+        if want == have and type(want) is type(have):
+            continue
         child = schema.child(key) if schema is not None else None
         if have is _MISSING or have is None:
             if is_empty(want) or (struct and _is_zero(want)):
