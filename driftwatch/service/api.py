@@ -1,0 +1,235 @@
+"""The data behind ``/api/v1/*``, ``/readyz`` and ``/metrics``, from the service's state.
+
+Response shapes (stable; times are RFC 3339 UTC strings, durations seconds):
+
+* ``/api/v1/drift`` -> ``{"generated_at", "targets": [{"target", "report_time",
+  "stale", "last_run_status", "report": <driftwatch.report/v1> | null}]}``; objects
+  carry ``first_seen``/``drift_age_seconds``.
+* ``/api/v1/targets`` -> ``{"targets": [{"name", "cluster", "repository", "rev",
+  "path", "schedule", "running", "running_since", "next_run_at", "last_run",
+  "last_report_at", "stale": {"git", "cluster", "report"}}]}``.
+* ``/api/v1/events`` -> ``{"events": [CloudEvents as the audit log stores them]}``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from driftwatch.config.model import Config, parse_duration
+from driftwatch.errors import DriftwatchError, truncate
+from driftwatch.model import DriftState, ObjectDrift, ResourceKey
+from driftwatch.run import TargetRun
+from driftwatch.service.audit import Audit, AuditUnavailableError
+from driftwatch.service.state import LatestState, TargetState
+from driftwatch.sinks.http_api import ApiError
+from driftwatch.sinks.metrics import CONTENT_TYPE, MetricsStore, public_url
+from driftwatch.sinks.report_json import report_to_json, revision_to_json, rfc3339, totals_to_json
+
+MAX_EVENTS = 10_000
+DEFAULT_EVENTS = 100
+
+FirstSeenLookup = Callable[[str, ResourceKey, DriftState], float | None]
+
+
+@dataclass
+class ApiView:
+    """What the endpoints read; the service swaps ``config``/``token`` on reload."""
+
+    config: Config
+    state: LatestState
+    metrics_store: MetricsStore
+    first_seen: FirstSeenLookup
+    audit: Audit | None = None
+    token: str | None = None
+    next_runs: Callable[[], dict[str, float | None]] = dict
+
+    def ready(self) -> tuple[bool, str]:
+        """Ready once any target produced a report; it stays ready (scrapes go on)."""
+        if self.state.ever_reported:
+            return True, "ready"
+        return False, "no target has produced a report yet"
+
+    def metrics(self) -> tuple[bytes, str]:
+        """The Prometheus exposition."""
+        return self.metrics_store.exposition(), CONTENT_TYPE
+
+    def bearer_token(self) -> str | None:
+        """The /api/* token, if any."""
+        return self.token
+
+    def api(self, path: str, params: Mapping[str, str]) -> Any:
+        """Dispatch an /api/v1 route."""
+        if path == "/api/v1/drift":
+            return self.drift(params)
+        if path == "/api/v1/targets":
+            return self.targets()
+        return self.events(params)
+
+    # ---------------------------------------------------------------- drift
+
+    def drift(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """Current drift per target, filtered by target, namespace and kind."""
+        config = self.config
+        wanted = params.get("target") or None
+        names = [t.name for t in config.targets]
+        if wanted is not None and wanted not in names:
+            raise ApiError(404, f"no target {truncate(wanted, 64)!r}")
+        all_objects = _flag(params.get("all"), "all")
+        select = _selector(params.get("namespace"), params.get("kind"))
+        now = time.time()
+        entries = []
+        for name in names if wanted is None else [wanted]:
+            st = self.state.get(name)
+            report_run = st.report_run
+            report = None
+            if report_run is not None and report_run.report is not None:
+
+                def first_seen(key: ResourceKey, state: DriftState, _n: str = name) -> float | None:
+                    return self.first_seen(_n, key, state)
+
+                report = report_to_json(
+                    report_run.report,
+                    all_objects=all_objects,
+                    select=select,
+                    first_seen=first_seen,
+                    now=now,
+                )
+            entries.append(
+                {
+                    "target": name,
+                    "report_time": rfc3339(report_run.finished_at) if report_run else None,
+                    "stale": st.last_run is not None and st.last_run is not report_run,
+                    "last_run_status": st.last_run.status.value if st.last_run else None,
+                    "report": report,
+                }
+            )
+        return {"generated_at": rfc3339(now), "targets": entries}
+
+    # ---------------------------------------------------------------- targets
+
+    def targets(self) -> dict[str, Any]:
+        """Each configured target with its last run."""
+        next_runs = self.next_runs()
+        out = []
+        for target in self.config.targets:
+            st: TargetState = self.state.get(target.name)
+            last = st.last_run
+            out.append(
+                {
+                    "name": target.name,
+                    "cluster": target.cluster,
+                    "repository": public_url(target.repo),
+                    "rev": target.rev,
+                    "path": target.path,
+                    "schedule": {
+                        "interval_seconds": target.schedule.interval,
+                        "cron": target.schedule.cron,
+                        "jitter_seconds": target.schedule.jitter,
+                    },
+                    "running": st.running_since is not None,
+                    "running_since": rfc3339(st.running_since),
+                    "next_run_at": rfc3339(next_runs.get(target.name)),
+                    "last_run": run_to_json(last) if last is not None else None,
+                    "last_report_at": rfc3339(st.report_run.finished_at) if st.report_run else None,
+                    "stale": {
+                        "git": bool(last and last.git_stale),
+                        "cluster": bool(last and last.cluster_unreachable),
+                        "report": last is not None and last is not st.report_run,
+                    },
+                }
+            )
+        return {"targets": out}
+
+    # ---------------------------------------------------------------- events
+
+    def events(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """Audit events, filtered like ``driftwatch events``."""
+        if self.audit is None:
+            raise ApiError(404, "no event log (serve runs without a state directory)")
+        limit = _int(params.get("limit"), "limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
+        since = _since(params.get("since"))
+        try:
+            events = self.audit.query(
+                since=since,
+                type=params.get("type") or None,
+                target=params.get("target") or None,
+                resource=params.get("resource") or None,
+                limit=limit,
+            )
+        except AuditUnavailableError as e:
+            raise ApiError(404, str(e)) from e
+        except (DriftwatchError, ValueError) as e:
+            raise ApiError(400, truncate(str(e))) from e
+        return {"events": events}
+
+
+def run_to_json(run: TargetRun) -> dict[str, Any]:
+    """One run as /api/v1/targets shows it."""
+    return {
+        "started_at": rfc3339(run.started_at),
+        "finished_at": rfc3339(run.finished_at),
+        "duration_seconds": round(run.duration, 3),
+        "status": run.status.value,
+        "error": run.error,
+        "failed_stage": run.failed_stage.value if run.failed_stage else None,
+        "stages": {stage.value: round(s, 3) for stage, s in run.durations.items()},
+        "revision": revision_to_json(run.revision),
+        "git_stale": run.git_stale,
+        "cluster_unreachable": run.cluster_unreachable,
+        "render_skipped": run.render_skipped,
+        "trace_id": run.trace_id,
+        "totals": totals_to_json(run.report) if run.report is not None else None,
+    }
+
+
+def _selector(namespace: str | None, kind: str | None) -> Callable[[ObjectDrift], bool] | None:
+    if not namespace and not kind:
+        return None
+    kind_l = (kind or "").lower()
+
+    def select(obj: ObjectDrift) -> bool:
+        key = obj.key
+        if namespace and key.namespace != namespace:
+            return False
+        if kind_l and kind_l not in (key.kind.lower(), key.group_kind.display().lower()):
+            return False
+        return True
+
+    return select
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value is None or value.lower() in ("", "0", "false", "no"):
+        return False
+    if value.lower() in ("1", "true", "yes"):
+        return True
+    raise ApiError(400, f"parameter {name!r} must be 1 or 0")
+
+
+def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ApiError(400, f"parameter {name!r} must be an integer from {low} to {high}")
+    return int(value)
+
+
+def _since(value: str | None) -> float | None:
+    """``since``: a duration back from now (``1h``) or an RFC 3339 time -> Unix time."""
+    if not value:
+        return None
+    try:
+        return time.time() - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "parameter 'since' must be a duration (1h) or RFC 3339 time") from None
+    if parsed.tzinfo is None:
+        raise ApiError(400, "parameter 'since' needs a time zone (e.g. Z)")
+    return parsed.timestamp()

@@ -1,0 +1,244 @@
+"""The HTTP endpoint of ``driftwatch serve``: transport, routing, auth and limits only.
+
+One port, stdlib ``ThreadingHTTPServer`` (a thread per connection, so a scrape
+never waits for a run or another request).  Routes::
+
+    GET /metrics            Prometheus text format
+    GET /healthz            200 while the process is alive
+    GET /readyz             200 once a report exists (and stays so), else 503
+    GET /api/v1/drift       ?target=&namespace=&kind=&all=1
+    GET /api/v1/targets
+    GET /api/v1/events      ?since=&type=&target=&resource=&limit=
+
+``/api/*`` takes an optional bearer token (constant-time compare; a 401 says
+nothing but ``unauthorized``).  Every error is JSON ``{"error": "..."}``.  The
+data comes from an :class:`ApiBackend`; it raises :class:`ApiError` for 4xx.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import socket
+import threading
+from collections.abc import Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from driftwatch.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+MAX_URL = 4096
+"""Longest accepted request target (path + query); longer gets 414."""
+MAX_PARAMS = 16
+JSON_TYPE = "application/json; charset=utf-8"
+
+_API_PARAMS: dict[str, frozenset[str]] = {
+    "/api/v1/drift": frozenset({"target", "namespace", "kind", "all"}),
+    "/api/v1/targets": frozenset(),
+    "/api/v1/events": frozenset({"since", "type", "target", "resource", "limit"}),
+}
+
+
+class ApiError(Exception):
+    """A client-visible error: HTTP status and a short message (never a secret)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ApiBackend(Protocol):
+    """Where the endpoints get their data (the service implements it)."""
+
+    def ready(self) -> tuple[bool, str]:
+        """Whether to answer 200 on /readyz, and why (not)."""
+
+    def metrics(self) -> tuple[bytes, str]:
+        """The exposition and its content type."""
+
+    def bearer_token(self) -> str | None:
+        """The token /api/* requires, or None when it is open."""
+
+    def api(self, path: str, params: Mapping[str, str]) -> Any:
+        """The JSON body of an /api/ route (params already checked against the route)."""
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``:PORT`` or ``[v6]:PORT`` -> (host, port); ConfigError if malformed."""
+    host, sep, port_text = text.strip().rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ConfigError(f"invalid listen address {text!r} (use HOST:PORT, e.g. 0.0.0.0:8080)")
+    return host, int(port_text)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+    server_version = "driftwatch"
+    error_content_type = JSON_TYPE
+    error_message_format = '{"error": "%(message)s"}'
+    _ROUTES: ClassVar[frozenset[str]] = frozenset({"/metrics", "/healthz", "/readyz", *_API_PARAMS})
+
+    def version_string(self) -> str:
+        """``Server:`` header without the Python version."""
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http %s %s", self.address_string(), format % args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Every error as JSON, including the stdlib parser's (not echoing the request)."""
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # answer with a status line and headers
+        text = HTTPStatus(code).phrase.lower()
+        self._send(code, {"error": text}, close=code >= 400 and code not in (401, 404))
+
+    def do_HEAD(self) -> None:
+        self._dispatch(head=True)
+
+    def do_GET(self) -> None:
+        self._dispatch(head=False)
+
+    def _not_allowed(self) -> None:
+        self._send(405, {"error": "method not allowed"}, headers={"Allow": "GET, HEAD"}, close=True)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815
+
+    def _dispatch(self, head: bool) -> None:
+        try:
+            if len(self.path) > MAX_URL:
+                raise ApiError(414, "request URI too long")
+            url = urlsplit(self.path)
+            path = url.path.rstrip("/") or "/"
+            if path not in self._ROUTES:
+                raise ApiError(404, "not found")
+            backend = self.server.backend
+            if path == "/healthz":
+                self._send(200, {"status": "ok"}, head=head)
+            elif path == "/readyz":
+                ok, why = backend.ready()
+                self._send(200 if ok else 503, {"status": why} if ok else {"error": why}, head=head)
+            elif path == "/metrics":
+                body, content_type = backend.metrics()
+                self._send_bytes(200, body, content_type, head=head)
+            else:
+                self._authorize(backend.bearer_token())
+                params = _params(url.query, _API_PARAMS[path])
+                self._send(200, backend.api(path, params), head=head)
+        except ApiError as e:
+            headers = {"WWW-Authenticate": 'Bearer realm="driftwatch"'} if e.status == 401 else {}
+            self._send(e.status, {"error": e.message}, headers=headers, head=head)
+        except Exception:
+            log.exception("HTTP %s failed", urlsplit(self.path[:MAX_URL]).path)
+            self._send(500, {"error": "internal error"}, head=head)
+
+    def _authorize(self, token: str | None) -> None:
+        if token is None:
+            return
+        scheme, _, given = (self.headers.get("Authorization") or "").partition(" ")
+        expected = token.encode()
+        if not (
+            scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+        ):
+            raise ApiError(401, "unauthorized")
+
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        head: bool = False,
+        close: bool = False,
+    ) -> None:
+        body = json.dumps(payload, ensure_ascii=False, default=str).encode() + b"\n"
+        self._send_bytes(status, body, JSON_TYPE, headers=headers, head=head, close=close)
+
+    def _send_bytes(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        head: bool = False,
+        close: bool = False,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if not head and self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def _params(query: str, allowed: frozenset[str]) -> dict[str, str]:
+    try:
+        parsed = parse_qs(query, keep_blank_values=True, max_num_fields=MAX_PARAMS, errors="strict")
+    except ValueError as e:  # also UnicodeDecodeError
+        raise ApiError(400, "malformed query string") from e
+    out: dict[str, str] = {}
+    for name, values in parsed.items():
+        if name not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise ApiError(400, f"unknown parameter {name[:40]!r} (known: {known})")
+        if len(values) > 1:
+            raise ApiError(400, f"parameter {name!r} given more than once")
+        out[name] = values[0]
+    return out
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address: tuple[str, int], backend: ApiBackend) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.backend = backend
+        super().__init__(address, _Handler)
+
+
+class ApiServer:
+    """The HTTP server, serving on a background thread."""
+
+    def __init__(self, backend: ApiBackend, host: str, port: int) -> None:
+        try:
+            self._server = _Server((host, port), backend)
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name="driftwatch-http", daemon=True
+        )
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound host and port (the real port when 0 was asked for)."""
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        """Start serving."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop accepting requests and close the socket."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+        self._server.server_close()
