@@ -1,0 +1,86 @@
+"""How a failed Kubernetes API request is described: status, reason, Retry-After, no secrets.
+
+Messages name the request path (never its query or headers, which could carry a
+token) and cap the server's text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import urllib3
+
+from driftwatch.errors import ClusterError, truncate
+
+
+class ApiRequestError(ClusterError):
+    """A request failed: an HTTP error status, or no answer at all (``status`` None)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str = "",
+        retry_after: float | None = None,
+        continue_token: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+        self.continue_token = continue_token
+        self.attempts = 1
+        """How many times the request was tried (set by the retry policy)."""
+
+
+def retry_after_of(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (the seconds form kube-apiserver sends)."""
+    value = (headers or {}).get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def describe(error: BaseException) -> str:
+    """A one-line reason for a transport error, without URLs' query strings."""
+    reason = getattr(error, "reason", None)
+    if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+        return "read timed out"
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        return "connect timed out"
+    if isinstance(reason, BaseException):
+        error = reason
+    text = str(error).split("?", 1)[0]
+    return truncate(f"{type(error).__name__}: {text}" if text else type(error).__name__, 160)
+
+
+def status_error(
+    path: str, status: int, data: bytes, headers: Mapping[str, str]
+) -> ApiRequestError:
+    """The error for a non-2xx answer, from its ``Status`` body when it has one."""
+    reason, message, token = "", "", None
+    try:
+        body = json.loads(data)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("kind") == "Status":
+        reason = str(body.get("reason") or "")
+        message = str(body.get("message") or "")
+        token = (body.get("metadata") or {}).get("continue") or None
+    else:
+        message = data[:200].decode("utf-8", "replace")
+    text = f"GET {path}: HTTP {status}" + (f" {reason}" if reason else "")
+    if message:
+        text += f": {truncate(message, 160)}"
+    return ApiRequestError(
+        text,
+        status=status,
+        reason=reason,
+        retry_after=retry_after_of(headers),
+        continue_token=token,
+    )

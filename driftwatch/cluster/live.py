@@ -1,0 +1,36 @@
+"""The live side of a run in one call: a saved snapshot if the cluster is one, else a read."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from driftwatch.cluster.connect import connect
+from driftwatch.cluster.retry import RetryPolicy
+from driftwatch.cluster.snapshot import Keep, SnapshotRequest, take_snapshot
+from driftwatch.cluster.snapshot_file import load_snapshot
+from driftwatch.config.model import Cluster
+from driftwatch.model import LiveSnapshot
+from driftwatch.redact import SecretHasher
+
+
+def read_live(
+    cluster: Cluster,
+    request: SnapshotRequest,
+    hasher: SecretHasher,
+    *,
+    keep: Keep | None = None,
+    retry: RetryPolicy | None = None,
+) -> tuple[LiveSnapshot, Counter[tuple[str, str]]]:
+    """The snapshot for ``cluster`` and the API requests it took, by (verb, code).
+
+    ``Cluster.snapshot`` set: the file is loaded (no request).  Otherwise the
+    cluster is read; ``ClusterError`` when it cannot be reached at all.
+    """
+    if cluster.snapshot:
+        return load_snapshot(cluster.snapshot, hasher), Counter()
+    with connect(cluster) as client:
+        try:
+            snapshot = take_snapshot(client, request, keep=keep, retry=retry)
+        finally:
+            counts = client.request_counts()
+    return snapshot, counts

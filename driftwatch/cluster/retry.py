@@ -1,0 +1,61 @@
+"""Bounded retries with exponential backoff and jitter for cluster reads.
+
+Retried: no answer at all (connection refused or reset, timeout), 429 (waiting
+what ``Retry-After`` says, capped) and 500/502/503/504.  Anything else — 401,
+403, 404, 410 — is an answer, not a hiccup, and goes straight back to the caller.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from driftwatch.cluster.api_errors import ApiRequestError
+
+T = TypeVar("T")
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def retryable(error: ApiRequestError) -> bool:
+    """Whether trying the same request again may succeed."""
+    return error.status is None or error.status in RETRYABLE_STATUS
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry one request."""
+
+    attempts: int = 5
+    """Tries in total, the first included."""
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    max_retry_after: float = 30.0
+    """Cap on a server's ``Retry-After``."""
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def delay(self, attempt: int, error: ApiRequestError) -> float:
+        """Seconds to wait before try number ``attempt + 1`` (equal jitter)."""
+        if error.retry_after is not None:
+            return float(min(error.retry_after, self.max_retry_after))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def call(self, request: Callable[[], T]) -> T:
+        """Run ``request``, retrying retryable failures; the last error is re-raised."""
+        attempt = 1
+        while True:
+            try:
+                return request()
+            except ApiRequestError as error:
+                if attempt >= self.attempts or not retryable(error):
+                    error.attempts = attempt
+                    raise
+                self.sleep(self.delay(attempt, error))
+                attempt += 1
+
+
+NO_RETRY = RetryPolicy(attempts=1)

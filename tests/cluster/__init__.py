@@ -1,0 +1,1 @@
+"""Tests of the live side: the read-only client, discovery, snapshots, snapshot files."""

@@ -1,0 +1,61 @@
+"""Run the Kubernetes API test server standalone, for benchmarks and e2e tests.
+
+``python -m tests.kubeapi --port 0 --scenario shop/untouched-csa [--bulk 50000]
+[--kubeconfig PATH]`` prints ``ready <url>`` once serving and runs until SIGTERM or
+Ctrl-C.  Exits 3 if any write request was received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .fixtures import kubeconfig_for
+from .seed import store_for_scenario, synthetic_config_maps
+from .server import KubeApiServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse flags, serve until told to stop."""
+    parser = argparse.ArgumentParser(prog="python -m tests.kubeapi", description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--scenario", default="shop/untouched-csa", help="recorded case to seed ('' for none)"
+    )
+    parser.add_argument(
+        "--bulk", type=int, default=0, help="add this many ConfigMaps cloned from a recorded one"
+    )
+    parser.add_argument(
+        "--bulk-namespaces", default="bench", help="comma-separated namespaces for the bulk objects"
+    )
+    parser.add_argument("--token", default="driftwatch-test-token")
+    parser.add_argument("--kubeconfig", type=Path, help="write a kubeconfig for the server here")
+    args = parser.parse_args(argv)
+    store = store_for_scenario(args.scenario or None)
+    if args.bulk:
+        namespaces = tuple(n for n in args.bulk_namespaces.split(",") if n)
+        store.seed(synthetic_config_maps(args.bulk, namespaces))
+    server = KubeApiServer(store, token=args.token or None, port=args.port).start()
+    if args.kubeconfig:
+        kubeconfig_for(server, args.kubeconfig)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"ready {server.url} objects={store.count()}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+    writes = server.writes()
+    if writes:
+        print(f"received {len(writes)} write request(s)", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
