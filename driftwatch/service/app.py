@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from driftwatch.config.model import Config
 from driftwatch.errors import ConfigError, DriftwatchError, truncate
@@ -102,6 +103,8 @@ class Service:
         self._reload_requested = False
         self._validate(config)
         self._config = config
+        self._alerts: Any = None
+        self._alerts_for: object = None
         self._runner: Runner = runner_factory(config)
         self._scheduler = TargetScheduler(self._scheduled_run, max_workers=options.max_workers)
         self.view = ApiView(
@@ -145,6 +148,8 @@ class Service:
         if not clean:
             log.error("%d check(s) still running after the %ss grace period", self._active, grace)
         self.http.stop()
+        if self._alerts is not None:
+            self._alerts.close()
         if self.audit is not None:
             try:
                 self.audit.close()
@@ -238,7 +243,22 @@ class Service:
         self.state.set_targets(names)
         self.ages.forget(set(names))
         self.metrics.configure(config, {t.name: interval_of(t) for t in config.targets})
+        self._apply_alerts(config)
         self._scheduler.sync(config.targets)
+
+    def _apply_alerts(self, config: Config) -> None:
+        """(Re)build direct Alertmanager delivery when its configuration changed."""
+        wanted = (config.alertmanager, config.instance)
+        if wanted == self._alerts_for:
+            return
+        from driftwatch.sinks.alertmanager import AlertmanagerNotifier
+
+        if self._alerts is not None:
+            self._alerts.close()
+        self._alerts = AlertmanagerNotifier.from_config(
+            config, on_delivery=self.metrics.count_alertmanager_notification
+        )
+        self._alerts_for = wanted
 
     # ------------------------------------------------------------------ runs
 
@@ -308,7 +328,8 @@ class Service:
                 if not self._audit_counts:  # else the recorder counts its own failures
                     self.metrics.count_event_log_write_error()
                 log.error("audit log write failed: %s", truncate(str(e)))
-        for sink in self._sinks:
+        alerts = [self._alerts] if self._alerts is not None else []
+        for sink in [*self._sinks, *alerts]:
             try:
                 sink.emit(run)
             except Exception:
