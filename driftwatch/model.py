@@ -183,6 +183,9 @@ class TypeRead:
     error: str | None = None
     resource_version: str | None = None
     """The list's resourceVersion, from which a watch can resume."""
+    label_selector: str | None = None
+    """Set when only objects matching it were read (kinds scanned for unmanaged objects):
+    an object absent from such a read may still exist."""
 
     def covers(self, namespace: str) -> bool:
         """Whether an object in ``namespace`` would have been seen by this read."""

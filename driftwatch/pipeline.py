@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, Stage], None]
 
 
-class _StageFailed(Exception):
+class _StageError(Exception):
     def __init__(self, stage: Stage, message: str) -> None:
         super().__init__(message)
         self.stage = stage
@@ -94,7 +94,7 @@ class Pipeline:
             run.trace_id = self.tracer.current_trace_id()
             try:
                 self._stages(target, run)
-            except _StageFailed as failure:
+            except _StageError as failure:
                 run.status = RunStatus.FAILED
                 run.failed_stage = failure.stage
                 run.error = truncate(str(failure), 512)
@@ -105,6 +105,18 @@ class Pipeline:
                 self._emit(run)
             run.finished_at = time.time()
         return run
+
+    def desired(self, target_name: str) -> DesiredSet:
+        """The target's desired set at its revision (Git + render), outside any run.
+
+        Raises ``DriftwatchError`` when Git or the renderer fails.
+        """
+        target = self.config.target(target_name)
+        run = TargetRun(target=target.name, started_at=time.time())
+        try:
+            return self._render(target, self._checkout(target, run))
+        except _StageError as failure:
+            raise DriftwatchError(str(failure)) from failure
 
     # ------------------------------------------------------------------ stages
 
@@ -147,7 +159,7 @@ class Pipeline:
         with self.tracer.span(stage_span_name(stage.value)) as span:
             try:
                 yield span
-            except _StageFailed as failure:
+            except _StageError as failure:
                 span.set_status(False, str(failure))
                 raise
             finally:
@@ -159,7 +171,7 @@ class Pipeline:
         except SourceFetchError as e:
             last = self._last_good.get(target.name)
             if last is None:
-                raise _StageFailed(Stage.GIT, str(e)) from e
+                raise _StageError(Stage.GIT, str(e)) from e
             run.git_stale = True
             run.error = truncate(f"Git unreachable, comparing last good commit: {e}", 512)
             return last
@@ -176,7 +188,7 @@ class Pipeline:
         try:
             desired = render_target(target, checkout, cache=self.render_cache)
         except DriftwatchError as e:
-            raise _StageFailed(Stage.RENDER, str(e)) from e
+            raise _StageError(Stage.RENDER, str(e)) from e
         redact = self.hasher.redact
         objects = {
             key: DesiredObject(obj.key, obj.api_version, redact(obj.body), obj.origin)
@@ -195,9 +207,9 @@ class Pipeline:
             )
         except ClusterError as e:
             run.cluster_unreachable = True
-            raise _StageFailed(Stage.SNAPSHOT, str(e)) from e
+            raise _StageError(Stage.SNAPSHOT, str(e)) from e
         except DriftwatchError as e:
-            raise _StageFailed(Stage.SNAPSHOT, str(e)) from e
+            raise _StageError(Stage.SNAPSHOT, str(e)) from e
         run.api_requests.update(requests)
         redact = self.hasher.redact
         live.objects = {key: redact(body) for key, body in live.objects.items()}

@@ -32,19 +32,25 @@ def build_request(
 ) -> SnapshotRequest:
     """The ``SnapshotRequest`` for this invocation.
 
-    LEAD: without ``--kind``, this should render the target's desired set and
-    return ``driftwatch.cluster.snapshot_request_for(desired, target, config)``;
-    until the pipeline is wired here, ``--kind`` is required.
+    With ``--kind``: those kinds (in ``--namespace`` or all namespaces).  Without:
+    what the targets need, from their desired sets rendered from Git.
     """
-    from driftwatch.cluster import SnapshotRequest, TypeRequest, parse_kind
+    from driftwatch.cluster import SnapshotRequest, TypeRequest, parse_kind, snapshot_request_for
 
-    if not kinds:
-        raise ConfigError(
-            "give the kinds to read with --kind (e.g. --kind Deployment.apps --kind ConfigMap)"
-        )
-    namespaces = (namespace,) if namespace else None
-    types = tuple(TypeRequest(parse_kind(kind), None, namespaces) for kind in kinds)
-    return SnapshotRequest(types=types, page_size=cluster.page_size)
+    if kinds:
+        namespaces = (namespace,) if namespace else None
+        types = tuple(TypeRequest(parse_kind(kind), None, namespaces) for kind in kinds)
+        return SnapshotRequest(types=types, page_size=cluster.page_size)
+    if config is None:
+        raise ConfigError("give --kind, or a target (--config or --repo) whose kinds to read")
+    from driftwatch.pipeline import Pipeline
+
+    pipeline = Pipeline(config, state_dir=None)
+    merged: list[TypeRequest] = []
+    for target in config.targets:
+        desired = pipeline.desired(target.name)
+        merged.extend(snapshot_request_for(desired, target, config).types)
+    return SnapshotRequest(types=tuple(merged), page_size=cluster.page_size)
 
 
 def _cluster_and_config(params: dict[str, Any]) -> tuple[Cluster, Config | None]:

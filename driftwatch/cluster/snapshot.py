@@ -130,6 +130,7 @@ class _TypeReader:
             resource,
             namespaces,
             resource_version=_lowest(versions),
+            label_selector=req.label_selector,
         ), objects
 
     def _list_scope(

@@ -45,6 +45,7 @@ def _type_entry(read: TypeRead) -> dict[str, Any]:
         "namespaces": list(read.namespaces) if read.namespaces is not None else None,
         "error": read.error,
         "resourceVersion": read.resource_version,
+        "labelSelector": read.label_selector,
         "resource": None
         if resource is None
         else {
@@ -79,6 +80,7 @@ def _type_read(entry: Any) -> TypeRead:
         tuple(str(n) for n in namespaces) if namespaces is not None else None,
         entry.get("error"),
         entry.get("resourceVersion"),
+        entry.get("labelSelector"),
     )
 
 

@@ -47,7 +47,7 @@ class ObjectContext:
     rules: Sequence[CompiledRule]
     sensitive_annotations: frozenset[str] = field(default_factory=frozenset)
     suspects: Sequence[tuple[ManagerEntry, Role]] = ()
-    """People and server-side appliers: the entries whose ownership can make an added field drift."""
+    """People and server-side appliers: whose ownership can make an added field drift."""
     update_appliers: Sequence[ManagerEntry] = ()
     """Client-side appliers (Update): they own defaults too, so only their record counts."""
     applied_extra: bool = False
@@ -115,7 +115,9 @@ class Classifier:
                 return self._roles.role(entry)
         return None
 
-    def _added_owner(self, ctx: ObjectContext, path: Path) -> tuple[Attribution, Role | None] | None:
+    def _added_owner(
+        self, ctx: ObjectContext, path: Path
+    ) -> tuple[Attribution, Role | None] | None:
         """Who made a live-only field drift, or None when it is not drift.
 
         Controllers never make an added field drift, so only people, server-side

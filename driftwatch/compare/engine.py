@@ -168,6 +168,9 @@ def _verdict(
             return ObjectDrift(
                 key, DriftState.UNKNOWN, reason=f"namespace {key.namespace} was not read"
             )
+        if read.label_selector:
+            reason = f"only objects matching {read.label_selector} were read"
+            return ObjectDrift(key, DriftState.UNKNOWN, reason=reason)
         return ObjectDrift(key, DriftState.MISSING)
     group, version = split_api_version(str(current.get("apiVersion", "")))
     root = schema.root(group, version, key.kind)
@@ -193,7 +196,8 @@ def _verdict(
         sensitive_annotations=options.sensitive_annotations,
         suspects=suspects,
         update_appliers=update_appliers,
-        applied_extra=bool(update_appliers) and applied is not None
+        applied_extra=bool(update_appliers)
+        and applied is not None
         and _pruned(_comparable(applied, secret=is_secret)) != _pruned(desired_view),
     )
     differences = diff(desired_view, _comparable(current), root)

@@ -207,10 +207,7 @@ def _diff_atomic(
     if len(desired) != len(live):
         yield Difference(path, ChangeKind.CHANGED, desired, live)
         return
-    if all(
-        isinstance(d, dict) and isinstance(v, dict)
-        for d, v in zip(desired, live, strict=True)
-    ):
+    if all(isinstance(d, dict) and isinstance(v, dict) for d, v in zip(desired, live, strict=True)):
         for index, (want, have) in enumerate(zip(desired, live, strict=True)):
             yield from diff(want, have, items, (*path, index))
         return

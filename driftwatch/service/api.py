@@ -72,14 +72,14 @@ class ApiView:
     # ---------------------------------------------------------------- drift
 
     def drift(self, params: Mapping[str, str]) -> dict[str, Any]:
-        """Current drift per target, filtered by target, namespace and kind."""
+        """Current drift per target, filtered by target, namespace, kind and name."""
         config = self.config
         wanted = params.get("target") or None
         names = [t.name for t in config.targets]
         if wanted is not None and wanted not in names:
             raise ApiError(404, f"no target {truncate(wanted, 64)!r}")
         all_objects = _flag(params.get("all"), "all")
-        select = _selector(params.get("namespace"), params.get("kind"))
+        select = _selector(params.get("namespace"), params.get("kind"), params.get("name"))
         now = time.time()
         entries = []
         for name in names if wanted is None else [wanted]:
@@ -186,14 +186,18 @@ def run_to_json(run: TargetRun) -> dict[str, Any]:
     }
 
 
-def _selector(namespace: str | None, kind: str | None) -> Callable[[ObjectDrift], bool] | None:
-    if not namespace and not kind:
+def _selector(
+    namespace: str | None, kind: str | None, name: str | None = None
+) -> Callable[[ObjectDrift], bool] | None:
+    if not namespace and not kind and not name:
         return None
     kind_l = (kind or "").lower()
 
     def select(obj: ObjectDrift) -> bool:
         key = obj.key
         if namespace and key.namespace != namespace:
+            return False
+        if name and key.name != name:
             return False
         if kind_l and kind_l not in (key.kind.lower(), key.group_kind.display().lower()):
             return False

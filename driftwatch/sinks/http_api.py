@@ -6,7 +6,7 @@ never waits for a run or another request).  Routes::
     GET /metrics            Prometheus text format
     GET /healthz            200 while the process is alive
     GET /readyz             200 once a report exists (and stays so), else 503
-    GET /api/v1/drift       ?target=&namespace=&kind=&all=1
+    GET /api/v1/drift       ?target=&namespace=&kind=&name=&all=1
     GET /api/v1/targets
     GET /api/v1/events      ?since=&type=&target=&resource=&limit=
 
@@ -38,7 +38,7 @@ MAX_PARAMS = 16
 JSON_TYPE = "application/json; charset=utf-8"
 
 _API_PARAMS: dict[str, frozenset[str]] = {
-    "/api/v1/drift": frozenset({"target", "namespace", "kind", "all"}),
+    "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all"}),
     "/api/v1/targets": frozenset(),
     "/api/v1/events": frozenset({"since", "type", "target", "resource", "limit"}),
 }

@@ -105,8 +105,8 @@ def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
         lines.append(paint(f"  warning: {run.error}", "yellow"))
     for error in report.source_errors:
         lines.append(paint(f"  error: {error.display()}", "red"))
-    for gk, error in report.read_errors.items():
-        lines.append(paint(f"  unknown: {gk.display()}: {error}", "yellow"))
+    for gk, reason in report.read_errors.items():
+        lines.append(paint(f"  unknown: {gk.display()}: {reason}", "yellow"))
     for obj in report.objects:
         if obj.state is DriftState.IN_SYNC:
             continue
