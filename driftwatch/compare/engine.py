@@ -196,11 +196,14 @@ def _verdict(
         sensitive_annotations=options.sensitive_annotations,
         suspects=suspects,
         update_appliers=update_appliers,
-        applied_extra=bool(update_appliers)
-        and applied is not None
+        applied_extra=applied is not None
+        and bool(update_appliers or not entries)
         and _pruned(_comparable(applied, secret=is_secret)) != _pruned(desired_view),
     )
-    differences = diff(desired_view, _comparable(current), root)
+    # A live-only field can be drift only if a person or a server-side applier owns
+    # part of the object, or the client-side applier's record holds more than Git.
+    added_fields = bool(suspects) or ctx.applied_extra
+    differences = diff(desired_view, _comparable(current), root, added_fields=added_fields)
     fields, ignored = classifier.classify(ctx, differences)
     state = DriftState.MODIFIED if fields else DriftState.IN_SYNC
     return ObjectDrift(key, state, tuple(fields), tuple(ignored))

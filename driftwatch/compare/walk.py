@@ -64,15 +64,19 @@ def scalars_equal(desired: Any, live: Any, schema: SchemaNode | None) -> bool:
 
 
 def diff(
-    desired: Any, live: Any, schema: SchemaNode | None, path: Path = ()
+    desired: Any, live: Any, schema: SchemaNode | None, path: Path = (), added_fields: bool = True
 ) -> Iterator[Difference]:
-    """Every difference between ``desired`` and ``live`` under ``path``."""
+    """Every difference between ``desired`` and ``live`` under ``path``.
+
+    ``added_fields=False`` skips live-only fields, keys and items: the caller
+    knows that nobody who could make them drift owns any of them.
+    """
     if desired is live:
         return
     if isinstance(desired, dict) and isinstance(live, dict):
-        yield from _diff_maps(desired, live, schema, path)
+        yield from _diff_maps(desired, live, schema, path, added_fields)
     elif isinstance(desired, list) and isinstance(live, list):
-        yield from _diff_lists(desired, live, schema, path)
+        yield from _diff_lists(desired, live, schema, path, added_fields)
     elif isinstance(desired, (dict, list)) or isinstance(live, (dict, list)):
         if not (is_empty(desired) and is_empty(live)):
             yield Difference(path, ChangeKind.CHANGED, desired, live)
@@ -81,7 +85,11 @@ def diff(
 
 
 def _diff_maps(
-    desired: Mapping[str, Any], live: Mapping[str, Any], schema: SchemaNode | None, path: Path
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+    schema: SchemaNode | None,
+    path: Path,
+    added_fields: bool,
 ) -> Iterator[Difference]:
     if desired == live:
         return
@@ -97,9 +105,12 @@ def _diff_maps(
                 continue
             yield Difference((*path, key), ChangeKind.REMOVED, want, None)
         elif want is None:
-            yield from added(have, child, (*path, key))
+            if added_fields:
+                yield from added(have, child, (*path, key))
         else:
-            yield from diff(want, have, child, (*path, key))
+            yield from diff(want, have, child, (*path, key), added_fields)
+    if not added_fields:
+        return
     for key, have in live.items():
         if key not in desired and not is_empty(have):
             yield from added(have, schema.child(key) if schema is not None else None, (*path, key))
@@ -127,16 +138,20 @@ def added(live: Any, schema: SchemaNode | None, path: Path) -> Iterator[Differen
 
 
 def _diff_lists(
-    desired: list[Any], live: list[Any], schema: SchemaNode | None, path: Path
+    desired: list[Any],
+    live: list[Any],
+    schema: SchemaNode | None,
+    path: Path,
+    added_fields: bool = True,
 ) -> Iterator[Difference]:
     list_type = schema.list_type if schema is not None else None
     items = schema.items if schema is not None else None
     if list_type == "map" and schema is not None and schema.list_keys:
-        yield from _diff_keyed(desired, live, schema.list_keys, items, path)
+        yield from _diff_keyed(desired, live, schema.list_keys, items, path, added_fields)
     elif list_type == "set":
-        yield from _diff_set(desired, live, path)
+        yield from _diff_set(desired, live, path, added_fields)
     else:
-        yield from _diff_atomic(desired, live, items, path)
+        yield from _diff_atomic(desired, live, items, path, added_fields)
 
 
 def _item_key(item: Any, keys: tuple[str, ...], items: SchemaNode | None) -> ItemKey | None:
@@ -160,7 +175,12 @@ def _norm(value: Any) -> str:
 
 
 def _diff_keyed(
-    desired: list[Any], live: list[Any], keys: tuple[str, ...], items: SchemaNode | None, path: Path
+    desired: list[Any],
+    live: list[Any],
+    keys: tuple[str, ...],
+    items: SchemaNode | None,
+    path: Path,
+    added_fields: bool,
 ) -> Iterator[Difference]:
     live_by_key: dict[tuple[tuple[str, str], ...], tuple[ItemKey, Any]] = {}
     for item in live:
@@ -184,32 +204,36 @@ def _diff_keyed(
             continue
         matched.add(norm)
         live_key, have = hit
-        yield from diff(want, have, items, (*path, live_key))
+        yield from diff(want, have, items, (*path, live_key), added_fields)
+    if not added_fields:
+        return
     for norm, (live_key, have) in live_by_key.items():
         if norm not in matched:
             yield Difference((*path, live_key), ChangeKind.ADDED, None, have)
 
 
-def _diff_set(desired: list[Any], live: list[Any], path: Path) -> Iterator[Difference]:
+def _diff_set(
+    desired: list[Any], live: list[Any], path: Path, added_fields: bool
+) -> Iterator[Difference]:
     want = {_norm(v): v for v in desired}
     have = {_norm(v): v for v in live}
     for norm, value in want.items():
         if norm not in have:
             yield Difference((*path, SetValue(value)), ChangeKind.REMOVED, value, None)
     for norm, value in have.items():
-        if norm not in want:
+        if added_fields and norm not in want:
             yield Difference((*path, SetValue(value)), ChangeKind.ADDED, None, value)
 
 
 def _diff_atomic(
-    desired: list[Any], live: list[Any], items: SchemaNode | None, path: Path
+    desired: list[Any], live: list[Any], items: SchemaNode | None, path: Path, added_fields: bool
 ) -> Iterator[Difference]:
     if len(desired) != len(live):
         yield Difference(path, ChangeKind.CHANGED, desired, live)
         return
     if all(isinstance(d, dict) and isinstance(v, dict) for d, v in zip(desired, live, strict=True)):
         for index, (want, have) in enumerate(zip(desired, live, strict=True)):
-            yield from diff(want, have, items, (*path, index))
+            yield from diff(want, have, items, (*path, index), added_fields)
         return
     for want, have in zip(desired, live, strict=True):
         if isinstance(want, (dict, list)) or isinstance(have, (dict, list)):
