@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -83,15 +84,7 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
     if config_path:
         config = load_config(config_path)
         if params.get("snapshot_path"):
-            config = config.model_copy(
-                update={
-                    "clusters": tuple(
-                        c.model_copy(update={"snapshot": params["snapshot_path"]})
-                        for c in config.clusters
-                    )
-                    or config.clusters,
-                }
-            )
+            config = _with_snapshot(config, str(Path(params["snapshot_path"]).resolve()))
     elif repo:
         config = config_from_flags(
             QuickFlags(
@@ -122,3 +115,13 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
             update={"targets": tuple(t for t in config.targets if t.name in names)}
         )
     return config
+
+
+def _with_snapshot(config: Config, snapshot: str) -> Config:
+    """Every cluster of ``config`` (the implicit ``default`` one too) read from ``snapshot``."""
+    names = {c.name for c in config.clusters} | {t.cluster for t in config.targets}
+    clusters = tuple(
+        config.cluster_for_name(name).model_copy(update={"snapshot": snapshot})
+        for name in sorted(names)
+    )
+    return config.model_copy(update={"clusters": clusters})

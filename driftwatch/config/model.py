@@ -224,8 +224,12 @@ class Config(_Model):
 
     def cluster_for(self, target: Target) -> Cluster:
         """The cluster a target is compared with (``default``: the current kubeconfig context)."""
+        return self.cluster_for_name(target.cluster)
+
+    def cluster_for_name(self, name: str) -> Cluster:
+        """A cluster by name; ``default`` is implicit (current kubeconfig context or in-cluster)."""
         for cluster in self.clusters:
-            if cluster.name == target.cluster:
+            if cluster.name == name:
                 return cluster
         return Cluster(name="default")
 
