@@ -21,7 +21,7 @@ from typing import Any
 from driftwatch.compare import applied as applied_record
 from driftwatch.compare.ignore import HPA_RULE, CompiledRule, hpa_owns
 from driftwatch.compare.managed import ManagerEntry, Ownership
-from driftwatch.compare.managers import ManagerRoles, Role
+from driftwatch.compare.managers import ManagerRoles, Role, is_bookkeeping
 from driftwatch.compare.paths import Path, render
 from driftwatch.compare.walk import Difference
 from driftwatch.model import (
@@ -139,6 +139,8 @@ class Classifier:
             for entry in ctx.update_appliers:
                 if ctx.ownership.locate(entry, path) is not None:
                     culprits.append((entry, Role.APPLIER))
+        if is_bookkeeping(path):
+            culprits = [(e, r) for e, r in culprits if r is not Role.APPLIER]
         if not culprits:
             return None
         attribution = _latest(entry for entry, _ in culprits)

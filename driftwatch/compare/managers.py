@@ -69,6 +69,29 @@ DEFAULT_CONTROLLERS: tuple[str, ...] = (
 """Control-plane managers whose writes are not drift unless they change a declared value."""
 
 
+APPLIER_BOOKKEEPING: tuple[str, ...] = (
+    "app.kubernetes.io/instance",  # Argo CD's default tracking label
+    "app.kubernetes.io/managed-by",  # Helm's ownership label
+    "argocd.argoproj.io/",  # Argo CD tracking-id and sync annotations
+    "meta.helm.sh/",  # Helm release-name/namespace annotations
+    "kustomize.toolkit.fluxcd.io/",  # Flux Kustomization ownership labels
+    "helm.toolkit.fluxcd.io/",  # Flux HelmRelease ownership labels
+)
+"""Labels and annotations GitOps tools stamp on every object they apply (keys or key prefixes).
+
+Written by the applier but never in Git, they are the tool's bookkeeping, not drift —
+when the applier owns them.  A person adding the same key is still drift.
+"""
+
+
+def is_bookkeeping(path: tuple[object, ...]) -> bool:
+    """Whether ``path`` is an applier's bookkeeping label or annotation."""
+    if len(path) != 3 or path[0] != "metadata" or path[1] not in ("labels", "annotations"):
+        return False
+    key = str(path[2])
+    return any(key == p or (p.endswith("/") and key.startswith(p)) for p in APPLIER_BOOKKEEPING)
+
+
 class ManagerRoles:
     """Classifies managedFields entries by role."""
 

@@ -251,3 +251,39 @@ def test_kind_not_served_is_missing_with_the_reason() -> None:
     live.types[gk] = TypeRead(gk, ReadState.NOT_SERVED)
     drift = _compare(_doc("70-widget.yaml", "Widget"), live=live)
     assert drift.state is DriftState.MISSING and "not served" in (drift.reason or "")
+
+
+def _applied_by_flux_with_ownership_label(body: dict[str, Any]) -> None:
+    """As Flux's kustomize-controller applies (SSA, its own field manager, its labels)."""
+    body["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] = "apps"
+    for entry in body["metadata"]["managedFields"]:
+        if entry["manager"] == "kubectl" and entry["operation"] == "Apply":
+            entry["manager"] = "kustomize-controller"
+            labels = entry["fieldsV1"]["f:metadata"]["f:labels"]
+            labels["f:kustomize.toolkit.fluxcd.io/name"] = {}
+
+
+def test_gitops_tool_bookkeeping_labels_are_not_drift() -> None:
+    live = _with_owner(
+        live_snapshot("untouched-ssa"),
+        "Deployment",
+        "shop-api",
+        _applied_by_flux_with_ownership_label,
+    )
+    assert _compare(_doc("20-api.yaml", "Deployment"), live=live).state is DriftState.IN_SYNC
+
+
+def test_a_label_the_applier_applied_but_git_lacks_is_drift() -> None:
+    def applied_extra_label(body: dict[str, Any]) -> None:
+        body["metadata"]["labels"]["tier"] = "gold"
+        for entry in body["metadata"]["managedFields"]:
+            if entry["manager"] == "kubectl" and entry["operation"] == "Apply":
+                entry["fieldsV1"]["f:metadata"]["f:labels"]["f:tier"] = {}
+
+    live = _with_owner(
+        live_snapshot("untouched-ssa"), "Deployment", "shop-api", applied_extra_label
+    )
+    drift = _compare(_doc("20-api.yaml", "Deployment"), live=live)
+    assert [(f.path, f.attribution.manager, f.attribution.operation) for f in drift.fields] == [
+        ("/metadata/labels/tier", "kubectl", "Apply")
+    ]
