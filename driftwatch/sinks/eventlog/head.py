@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from driftwatch.errors import truncate
+from driftwatch.history.store import fsync_dir
 from driftwatch.sinks.eventlog.errors import EventLogError
 from driftwatch.sinks.eventlog.segments import (
     GENESIS,
     Segment,
     first_time,
-    fsync_dir,
     line_hash,
     list_segments,
     read_tail,

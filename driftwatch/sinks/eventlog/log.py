@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from driftwatch.config.model import EventLogOptions
 from driftwatch.errors import truncate
+from driftwatch.history.store import fsync_dir
 from driftwatch.sinks.eventlog import envelope as env
 from driftwatch.sinks.eventlog.errors import EventLogError, EventLogWriteError
 from driftwatch.sinks.eventlog.head import Head, find_head
@@ -38,7 +39,6 @@ from driftwatch.sinks.eventlog.query import ResourceFilter, TimeBound, iter_reco
 from driftwatch.sinks.eventlog.retention import plan_retention
 from driftwatch.sinks.eventlog.segments import (
     encode,
-    fsync_dir,
     line_hash,
     list_segments,
     segment_name,

@@ -131,20 +131,6 @@ def record_time(record: Mapping[str, Any]) -> float | None:
         return None
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a file creation, rename or removal in ``directory`` durable (best effort)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def first_time(segment: Segment) -> float | None:
     """Time of the first record of ``segment`` (None if it has none or it is unreadable)."""
     line = read_first_line(segment.path)
