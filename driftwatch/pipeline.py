@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
 from driftwatch.compare.selector import LabelSelector
+from driftwatch.compare.types import type_errors
 from driftwatch.config.model import Config, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
 from driftwatch.keys import load_or_create_key
@@ -82,6 +84,7 @@ class Pipeline:
         self.render_cache = RenderCache(cache / "render")
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
+        self._compared: dict[str, tuple[DesiredSet, LiveSnapshot]] = {}
 
     def run(self, target_name: str) -> TargetRun:
         """Run one target through every stage; never raises for a run's own failure."""
@@ -118,6 +121,20 @@ class Pipeline:
         except _StageError as failure:
             raise DriftwatchError(str(failure)) from failure
 
+    def take_compared(self, target_name: str) -> tuple[DesiredSet, LiveSnapshot] | None:
+        """The desired set and redacted live snapshot of the last report of a ``watch`` target.
+
+        Handed over once (the pipeline keeps no reference): watch mode keeps the
+        live side current between runs.  None when the last run made no report.
+        """
+        return self._compared.pop(target_name, None)
+
+    def keeper(
+        self, target_name: str, desired: DesiredSet
+    ) -> Callable[[ResourceKey, Mapping[str, Any]], bool]:
+        """Which live objects the comparison of ``target_name`` needs (as a snapshot keeps them)."""
+        return self._keeper(self.config.target(target_name), desired)
+
     # ------------------------------------------------------------------ stages
 
     def _stages(self, target: Target, run: TargetRun) -> None:
@@ -135,10 +152,15 @@ class Pipeline:
             live = self._snapshot(target, desired, run)
             span.set_attribute("driftwatch.live.objects", len(live.objects))
         with self._stage(run, Stage.COMPARE, target.name) as span:
+            wrong_types = type_errors(desired, live.openapi)
+            if wrong_types:  # a source error naming the file; the object is still compared
+                desired = replace(desired, errors=[*desired.errors, *wrong_types])
             report = compare_target(desired, live, self.compare_options(target))
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
         run.report = report
+        if target.watch:  # handed to watch mode (take_compared), never kept otherwise
+            self._compared[target.name] = (desired, live)
         run.status = RunStatus.SUCCESS if report.complete else RunStatus.PARTIAL
         if not report.complete:
             problems = [e.display() for e in report.source_errors[:3]]
@@ -173,7 +195,9 @@ class Pipeline:
             if last is None:
                 raise _StageError(Stage.GIT, str(e)) from e
             run.git_stale = True
-            run.error = truncate(f"Git unreachable, comparing last good commit: {e}", 512)
+            run.error = truncate(
+                f"Git failed, comparing the last good commit {last.revision.sha[:12]}: {e}", 512
+            )
             return last
         if checkout.stale:
             run.git_stale = True
@@ -202,15 +226,18 @@ class Pipeline:
         cluster = self.config.cluster_for(target)
         request: SnapshotRequest = snapshot_request_for(desired, target, self.config)
         try:
-            live, requests = read_live(
-                cluster, request, self.hasher, keep=self._keeper(target, desired)
+            live, _ = read_live(
+                cluster,
+                request,
+                self.hasher,
+                keep=self._keeper(target, desired),
+                counts=run.api_requests,  # counted even when the read fails
             )
         except ClusterError as e:
             run.cluster_unreachable = True
             raise _StageError(Stage.SNAPSHOT, str(e)) from e
         except DriftwatchError as e:
             raise _StageError(Stage.SNAPSHOT, str(e)) from e
-        run.api_requests.update(requests)
         redact = self.hasher.redact
         live.objects = {key: redact(body) for key, body in live.objects.items()}
         return live

@@ -40,6 +40,12 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     help="Quick target: time between runs.",
 )
 @click.option(
+    "--watch",
+    is_flag=True,
+    help="Watch mode for every target (as `watch: true`): Kubernetes watches and a Git poll "
+    "between runs, drift known in seconds.",
+)
+@click.option(
     "--listen",
     help="HOST:PORT for /metrics, /healthz, /readyz and /api (default: "
     "server.listen of the config, 0.0.0.0:8080).",
@@ -104,13 +110,13 @@ def _build(params: dict[str, Any], tracer: Any) -> Any:
     from driftwatch.service import Service, ServiceOptions, open_audit, pipeline_factory
 
     interval = params["interval"]
-    config = resolve_config(params, interval=interval)
+    config = _watching(resolve_config(params, interval=interval), params.get("watch", False))
     state_dir = _dir(params.get("state_dir"), config.state_dir)
     cache_dir = _dir(params.get("cache_dir"), config.cache_dir)
     config_path = params.get("config_path")
 
     def reload() -> Config:
-        return resolve_config(params, interval=interval)
+        return _watching(resolve_config(params, interval=interval), params.get("watch", False))
 
     factory = pipeline_factory(state_dir=state_dir, cache_dir=cache_dir, tracer=tracer)
     options = ServiceOptions(
@@ -131,6 +137,14 @@ def _build(params: dict[str, Any], tracer: Any) -> Any:
         if e.name != "driftwatch.pipeline":
             raise
         raise ConfigError("the run pipeline is not available in this build") from e
+
+
+def _watching(config: Config, watch: bool) -> Config:
+    """``--watch``: every target in watch mode."""
+    if not watch:
+        return config
+    targets = tuple(t.model_copy(update={"watch": True}) for t in config.targets)
+    return config.model_copy(update={"targets": targets})
 
 
 def _dir(flag: str | None, configured: str | None) -> Path | None:

@@ -99,6 +99,72 @@ def compare_target(
     return report
 
 
+class KeyComparer:
+    """Verdicts for chosen keys, with the per-snapshot work (schema index, rules) done once.
+
+    Watch mode re-compares one object at a time: the schema index and the compiled
+    ignore rules depend only on the snapshot's OpenAPI documents and the options,
+    so they are built here once and reused for every event.
+    """
+
+    def __init__(self, openapi: Mapping[str, Any], options: CompareOptions) -> None:
+        self.options = options
+        self._schema = index_for(openapi)
+        self._rules = compile_rules(options.ignore)
+        self._roles = ManagerRoles(options.appliers, options.controllers)
+        self._classifier = Classifier(self._roles)
+        self._selector = LabelSelector(options.marker) if options.marker else None
+
+    def compare(
+        self, desired: DesiredSet, live: LiveSnapshot, keys: Iterable[ResourceKey]
+    ) -> list[ObjectDrift]:
+        """The verdicts of ``keys`` exactly as ``compare_target`` gives them, sorted by key.
+
+        A key that is neither declared nor an unmanaged live object gets no verdict
+        (it is not part of the report).
+        """
+        options = self.options
+        scaled = hpa_targets(_hpa_sources(desired, live))
+        declared = _scoped_keys(desired, live)
+        kinds = {key.group_kind for key in declared} | set(options.unmanaged_kinds)
+        out: list[ObjectDrift] = []
+        for key in sorted(set(keys)):
+            obj = declared.get(key)
+            if obj is not None:
+                verdict = _verdict(
+                    key,
+                    obj.body,
+                    live,
+                    self._schema,
+                    self._classifier,
+                    self._roles,
+                    self._rules,
+                    scaled,
+                    options,
+                )
+                out.append(_with_origin(verdict, obj.origin, obj.api_version))
+                continue
+            body = live.objects.get(key)
+            if body is not None and _is_unmanaged(
+                key, body, declared, live, kinds, self._selector, options
+            ):
+                out.append(_unmanaged_drift(key, body))
+        return out
+
+
+def compare_keys(
+    desired: DesiredSet,
+    live: LiveSnapshot,
+    options: CompareOptions,
+    keys: Iterable[ResourceKey],
+) -> list[ObjectDrift]:
+    """The verdicts of just ``keys`` (declared or unmanaged), as ``compare_target`` would give.
+
+    Pure, like ``compare_target``; for many calls on one snapshot use ``KeyComparer``.
+    """
+    return KeyComparer(live.openapi, options).compare(desired, live, keys)
+
+
 def _with_origin(verdict: ObjectDrift, origin: Any, api_version: str) -> ObjectDrift:
     return ObjectDrift(
         verdict.key,
@@ -256,6 +322,29 @@ def _controlled(body: Mapping[str, Any]) -> bool:
     return any(isinstance(ref, dict) and ref.get("controller") is True for ref in refs)
 
 
+def _is_unmanaged(
+    key: ResourceKey,
+    body: Mapping[str, Any],
+    declared: Mapping[ResourceKey, Any],
+    live: LiveSnapshot,
+    kinds: set[GroupKind],
+    selector: LabelSelector | None,
+    options: CompareOptions,
+) -> bool:
+    if options.marker is None and options.tracking_annotation is None:
+        return False
+    if key in declared or key.group_kind not in kinds:
+        return False
+    read = live.types.get(key.group_kind)
+    if read is None or read.state is not ReadState.COMPLETE:
+        return False
+    return _marked(body, selector, options.tracking_annotation) and not _controlled(body)
+
+
+def _unmanaged_drift(key: ResourceKey, body: Mapping[str, Any]) -> ObjectDrift:
+    return ObjectDrift(key, DriftState.UNMANAGED, api_version=str(body.get("apiVersion", "")))
+
+
 def _unmanaged(
     declared: Mapping[ResourceKey, Any], live: LiveSnapshot, options: CompareOptions
 ) -> list[ObjectDrift]:
@@ -263,15 +352,8 @@ def _unmanaged(
         return []
     selector = LabelSelector(options.marker) if options.marker else None
     kinds = {key.group_kind for key in declared} | set(options.unmanaged_kinds)
-    found = []
-    for key, body in live.objects.items():
-        if key in declared or key.group_kind not in kinds:
-            continue
-        read = live.types.get(key.group_kind)
-        if read is None or read.state is not ReadState.COMPLETE:
-            continue
-        if _marked(body, selector, options.tracking_annotation) and not _controlled(body):
-            found.append(
-                ObjectDrift(key, DriftState.UNMANAGED, api_version=str(body.get("apiVersion", "")))
-            )
-    return found
+    return [
+        _unmanaged_drift(key, body)
+        for key, body in live.objects.items()
+        if _is_unmanaged(key, body, declared, live, kinds, selector, options)
+    ]

@@ -9,6 +9,8 @@ Response shapes (stable; times are RFC 3339 UTC strings, durations seconds):
   "path", "schedule", "running", "running_since", "next_run_at", "last_run",
   "last_report_at", "stale": {"git", "cluster", "report"}}]}``.
 * ``/api/v1/events`` -> ``{"events": [CloudEvents as the audit log stores them]}``.
+* ``POST /api/v1/refresh`` -> 202 ``{"target", "status": "accepted"}``: a run of that
+  target starts soon (404 for an unknown target).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class ApiView:
     audit: Audit | None = None
     token: str | None = None
     next_runs: Callable[[], dict[str, float | None]] = dict
+    refresh: Callable[[str], bool] | None = None
+    """Asks for a run of a target now (the service's ``WatchManager.request_run``)."""
 
     def ready(self) -> tuple[bool, str]:
         """Ready once any target produced a report; it stays ready (scrapes go on)."""
@@ -68,6 +72,13 @@ class ApiView:
         if path == "/api/v1/targets":
             return self.targets()
         return self.events(params)
+
+    def refresh_target(self, target: str) -> dict[str, Any]:
+        """Start a run of ``target`` (asynchronously); ApiError 404 if it is unknown."""
+        names = {t.name for t in self.config.targets}
+        if target not in names or self.refresh is None or not self.refresh(target):
+            raise ApiError(404, f"no target {truncate(target, 64)!r}")
+        return {"target": target, "status": "accepted"}
 
     # ---------------------------------------------------------------- drift
 

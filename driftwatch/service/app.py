@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -31,6 +31,7 @@ from driftwatch.service.drift_age import DriftAgeTracker, HistoryFirstSeen
 from driftwatch.service.runner import Runner, RunnerFactory
 from driftwatch.service.scheduler import TargetScheduler, interval_of, trigger_for
 from driftwatch.service.state import LatestState
+from driftwatch.service.watch import WatchManager, WatchOptions
 from driftwatch.sinks.http_api import ApiServer, parse_listen
 from driftwatch.sinks.metrics import MetricsStore
 
@@ -49,6 +50,8 @@ class ServiceOptions:
     config_path: Path | None = None
     """Watched for mtime changes (reload without SIGHUP) when given."""
     watch_interval: float = 5.0
+    watch_mode: WatchOptions = field(default_factory=WatchOptions)
+    """Watch mode (targets with ``watch: true``) and Git polling settings."""
     max_workers: int = 8
 
 
@@ -107,6 +110,12 @@ class Service:
         self._alerts_for: object = None
         self._runner: Runner = runner_factory(config)
         self._scheduler = TargetScheduler(self._scheduled_run, max_workers=options.max_workers)
+        self.watch = WatchManager(
+            emit=self._emit,
+            metrics=self.metrics,
+            run_target=self.run_target,
+            options=options.watch_mode,
+        )
         self.view = ApiView(
             config=config,
             state=self.state,
@@ -115,6 +124,7 @@ class Service:
             audit=audit,
             token=read_token(options.token_file or config.server.token_file),
             next_runs=self._scheduler.next_run_times,
+            refresh=self.watch.request_run,
         )
         host, port = parse_listen(options.listen or config.server.listen)
         self.http = ApiServer(self.view, host, port)
@@ -143,6 +153,7 @@ class Service:
         with self._cond:
             self._stopping = True
         self._scheduler.shutdown()
+        self.watch.close()
         with self._cond:
             clean = self._cond.wait_for(lambda: self._active == 0, timeout=grace)
         if not clean:
@@ -244,6 +255,7 @@ class Service:
         self.ages.forget(set(names))
         self.metrics.configure(config, {t.name: interval_of(t) for t in config.targets})
         self._apply_alerts(config)
+        self.watch.sync(config)
         self._scheduler.sync(config.targets)
 
     def _apply_alerts(self, config: Config) -> None:
@@ -282,6 +294,7 @@ class Service:
                 return False
             self.state.started(name)
             with log_context(target=name):
+                self.watch.before_run(name)
                 run = self._run_once(runner, name)
                 with log_context(trace_id=run.trace_id):
                     self._emit(run)
@@ -291,6 +304,7 @@ class Service:
                         run.duration,
                         extra={"status": run.status.value, "error": run.error},
                     )
+                self.watch.after_run(name, runner, run)
             return True
         finally:
             self.state.finished(name)

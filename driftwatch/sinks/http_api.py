@@ -9,15 +9,19 @@ never waits for a run or another request).  Routes::
     GET /api/v1/drift       ?target=&namespace=&kind=&name=&all=1
     GET /api/v1/targets
     GET /api/v1/events      ?since=&type=&target=&resource=&limit=
+    POST /api/v1/refresh    ?target=NAME or JSON {"target": NAME}: run it now (202)
 
 ``/api/*`` takes an optional bearer token (constant-time compare; a 401 says
-nothing but ``unauthorized``).  Every error is JSON ``{"error": "..."}``.  The
-data comes from an :class:`ApiBackend`; it raises :class:`ApiError` for 4xx.
+nothing but ``unauthorized``).  Without a token, ``POST /api/v1/refresh`` is
+accepted from loopback addresses only (403 otherwise).  Every other path is
+GET/HEAD only (405).  Every error is JSON ``{"error": "..."}``.  The data comes
+from an :class:`ApiBackend`; it raises :class:`ApiError` for 4xx.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import logging
 import socket
@@ -36,6 +40,9 @@ MAX_URL = 4096
 """Longest accepted request target (path + query); longer gets 414."""
 MAX_PARAMS = 16
 JSON_TYPE = "application/json; charset=utf-8"
+REFRESH = "/api/v1/refresh"
+MAX_BODY = 4096
+"""Largest accepted request body (the refresh webhook's JSON)."""
 
 _API_PARAMS: dict[str, frozenset[str]] = {
     "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all"}),
@@ -67,6 +74,9 @@ class ApiBackend(Protocol):
 
     def api(self, path: str, params: Mapping[str, str]) -> Any:
         """The JSON body of an /api/ route (params already checked against the route)."""
+
+    def refresh_target(self, target: str) -> Any:
+        """Start a run of ``target`` now (JSON answer); ApiError 404 if unknown."""
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -110,7 +120,43 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self._send(405, {"error": "method not allowed"}, headers={"Allow": "GET, HEAD"}, close=True)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path[:MAX_URL]).path.rstrip("/") != REFRESH:
+            self._not_allowed()
+            return
+        try:
+            if len(self.path) > MAX_URL:
+                raise ApiError(414, "request URI too long")
+            body = self._body()
+            backend = self.server.backend
+            token = backend.bearer_token()
+            if token is None and not _loopback(self.client_address[0]):
+                raise ApiError(403, "refresh without a token is only accepted from loopback")
+            self._authorize(token)
+            params = _params(urlsplit(self.path).query, frozenset({"target"}))
+            target = params.get("target") or _target_of(body)
+            self._send(202, backend.refresh_target(target))
+        except ApiError as e:
+            headers = {"WWW-Authenticate": 'Bearer realm="driftwatch"'} if e.status == 401 else {}
+            self._send(
+                e.status, {"error": e.message}, headers=headers, close=e.status in (400, 411, 413)
+            )
+        except Exception:
+            log.exception("HTTP POST %s failed", REFRESH)
+            self._send(500, {"error": "internal error"})
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding"):
+            raise ApiError(411, "send the body with a Content-Length")
+        length_text = self.headers.get("Content-Length") or "0"
+        if not length_text.isdigit():
+            raise ApiError(400, "bad Content-Length")
+        length = int(length_text)
+        if length > MAX_BODY:
+            raise ApiError(413, "request body too large")
+        return self.rfile.read(length) if length else b""
 
     def _dispatch(self, head: bool) -> None:
         try:
@@ -118,6 +164,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(414, "request URI too long")
             url = urlsplit(self.path)
             path = url.path.rstrip("/") or "/"
+            if path == REFRESH:
+                self._send(
+                    405, {"error": "method not allowed"}, headers={"Allow": "POST"}, head=head
+                )
+                return
             if path not in self._ROUTES:
                 raise ApiError(404, "not found")
             backend = self.server.backend
@@ -185,6 +236,29 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head and self.command != "HEAD":
             self.wfile.write(body)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _target_of(body: bytes) -> str:
+    """The ``target`` of a refresh's JSON body (400 when there is none)."""
+    if not body.strip():
+        raise ApiError(400, 'name the target: ?target=NAME or a JSON body {"target": NAME}')
+    try:
+        parsed = json.loads(body)
+    except ValueError as e:  # also UnicodeDecodeError
+        raise ApiError(400, "the body is not JSON") from e
+    target = parsed.get("target") if isinstance(parsed, dict) else None
+    if not isinstance(target, str) or not target:
+        raise ApiError(400, 'the JSON body needs a string "target"')
+    return target
 
 
 def _params(query: str, allowed: frozenset[str]) -> dict[str, str]:
