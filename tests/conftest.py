@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-pytest_plugins = ["tests.kubeapi.fixtures"]
+pytest_plugins = ["tests.kubeapi.fixtures", "tests.reliability.nowrites"]
 
 os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
 os.environ["GIT_AUTHOR_NAME"] = os.environ["GIT_COMMITTER_NAME"] = "driftwatch tests"

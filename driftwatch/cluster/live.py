@@ -20,11 +20,14 @@ def read_live(
     *,
     keep: Keep | None = None,
     retry: RetryPolicy | None = None,
+    counts: Counter[tuple[str, str]] | None = None,
 ) -> tuple[LiveSnapshot, Counter[tuple[str, str]]]:
     """The snapshot for ``cluster`` and the API requests it took, by (verb, code).
 
     ``Cluster.snapshot`` set: the file is loaded (no request).  Otherwise the
-    cluster is read; ``ClusterError`` when it cannot be reached at all.
+    cluster is read; ``ClusterError`` when it cannot be reached at all.  When
+    given, ``counts`` is updated with the requests made even when the read
+    fails, so a cluster that is down still shows in the request metrics.
     """
     if cluster.snapshot:
         return load_snapshot(cluster.snapshot, hasher), Counter()
@@ -32,5 +35,7 @@ def read_live(
         try:
             snapshot = take_snapshot(client, request, keep=keep, retry=retry)
         finally:
-            counts = client.request_counts()
-    return snapshot, counts
+            made = client.request_counts()
+            if counts is not None:
+                counts.update(made)
+    return snapshot, made

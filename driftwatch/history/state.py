@@ -97,6 +97,8 @@ class TargetHistory:
     source_errors: str = ""
     """Fingerprint of the last known set of source errors ('' when there were none)."""
     cluster_unreachable: bool = False
+    git_stale: bool = False
+    """Set while Git cannot be fetched and the last good commit is compared."""
 
     def first_seen(self, key: ResourceKey) -> float | None:
         """When ``key`` was first seen drifted in its current episode (None if not drifted)."""
@@ -114,6 +116,7 @@ class TargetHistory:
             "revision": None if rev is None else {"sha": rev.sha, "ref": rev.ref},
             "sourceErrors": self.source_errors,
             "clusterUnreachable": self.cluster_unreachable,
+            "gitStale": self.git_stale,
             "objects": [self.objects[k].to_json() for k in sorted(self.objects)],
         }
 
@@ -132,6 +135,7 @@ class TargetHistory:
             revision=None if not rev else GitRevision(sha=str(rev["sha"]), ref=str(rev["ref"])),
             source_errors=str(data.get("sourceErrors", "")),
             cluster_unreachable=bool(data.get("clusterUnreachable", False)),
+            git_stale=bool(data.get("gitStale", False)),
         )
 
 

@@ -3,7 +3,8 @@
 ``transitions(previous, run, now=...)`` returns the target's new history and the
 transitions between the two, one per change: an object that became drifted, whose
 drift changed, or that came back in sync; a new Git revision; the first failed run
-and the recovery; a new set of source errors; the cluster becoming unreachable.
+and the recovery; a new set of source errors; the cluster becoming unreachable; Git
+becoming stale (the last good commit compared) and fetched again.
 
 Unknown is never absent: an object in state UNKNOWN, an object of a type whose
 read failed, and every object when the run failed, the cluster was unreachable
@@ -53,6 +54,8 @@ class TransitionType(enum.StrEnum):
     SOURCE_RECOVERED = "source.recovered"
     CLUSTER_UNREACHABLE = "cluster.unreachable"
     CLUSTER_REACHABLE = "cluster.reachable"
+    GIT_STALE = "git.stale"
+    GIT_RECOVERED = "git.recovered"
 
 
 _ENTERED = {
@@ -119,6 +122,11 @@ def transitions(
         event(TransitionType.CLUSTER_REACHABLE)
         unreachable = False
 
+    git_stale = previous.git_stale
+    if git_stale and not run.git_stale and run.revision is not None:
+        event(TransitionType.GIT_RECOVERED)
+        git_stale = False
+
     old_revision = previous.revision
     if revision is not None and old_revision is not None and revision.sha != old_revision.sha:
         event(TransitionType.GIT_REVISION_CHANGED, previous_revision=previous.revision)
@@ -136,6 +144,9 @@ def transitions(
         source_errors = source_fp
         out.extend(_object_transitions(objects, report, run, now, revision))
 
+    if run.git_stale and not git_stale:
+        event(TransitionType.GIT_STALE, errors=_error_lines(run))
+        git_stale = True
     if run.cluster_unreachable and not unreachable:
         event(TransitionType.CLUSTER_UNREACHABLE, errors=_error_lines(run))
         unreachable = True
@@ -157,6 +168,7 @@ def transitions(
         revision=revision if revision is not None else previous.revision,
         source_errors=source_errors,
         cluster_unreachable=unreachable,
+        git_stale=git_stale,
     )
     return history, out
 

@@ -150,6 +150,12 @@ def load_documents(
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         errors.append(YamlLoadError(display, f"YAML syntax error: {truncate(_problem(e))}", line))
+    except yaml.reader.ReaderError as e:  # a character YAML forbids: say which and where
+        code = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or " ")
+        line = text.count("\n", 0, e.position) + 1
+        errors.append(
+            YamlLoadError(display, f"unacceptable character #x{code:04x}: {e.reason}", line)
+        )
     except yaml.YAMLError as e:
         errors.append(YamlLoadError(display, f"YAML error: {truncate(str(e))}"))
     finally:

@@ -71,11 +71,16 @@ class Audit:
         return [_event_json(e) for e in log_.query(**filters)]
 
     def counts(self) -> tuple[Mapping[str, int], int] | None:
-        """(events written by type, failed writes) if the recorder keeps them, else None."""
+        """(events written by type, failed writes) if the recorder keeps them, else None.
+
+        Failed writes include failed saves of the history file: it holds the events
+        owed to the log (the outbox), so a full disk there is a failed log write too.
+        """
         written = getattr(self.recorder, "events_written", None)
         errors = getattr(self.recorder, "write_errors", None)
         if isinstance(written, Mapping) and isinstance(errors, int):
-            return written, errors
+            state_errors = getattr(self.recorder, "state_write_errors", 0)
+            return written, errors + (state_errors if isinstance(state_errors, int) else 0)
         return None
 
     def close(self) -> None:
