@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -25,8 +25,16 @@ from driftwatch.compare.selector import LabelSelector
 from driftwatch.compare.types import type_errors
 from driftwatch.config.model import Config, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
+from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
-from driftwatch.model import DesiredObject, DesiredSet, GroupKind, LiveSnapshot, ResourceKey
+from driftwatch.model import (
+    DesiredObject,
+    DesiredSet,
+    DriftState,
+    GroupKind,
+    LiveSnapshot,
+    ResourceKey,
+)
 from driftwatch.redact import SecretHasher
 from driftwatch.render import RenderCache, render_target
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
@@ -46,6 +54,8 @@ from driftwatch.source.git import Checkout, GitSource
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, Stage], None]
+
+_MAY_HOLD_WRONG_TYPES = frozenset({DriftState.MODIFIED, DriftState.MISSING})
 
 
 class _StageError(Exception):
@@ -131,7 +141,7 @@ class Pipeline:
 
     def keeper(
         self, target_name: str, desired: DesiredSet
-    ) -> Callable[[ResourceKey, Mapping[str, Any]], bool]:
+    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
         """Which live objects the comparison of ``target_name`` needs (as a snapshot keeps them)."""
         return self._keeper(self.config.target(target_name), desired)
 
@@ -152,10 +162,15 @@ class Pipeline:
             live = self._snapshot(target, desired, run)
             span.set_attribute("driftwatch.live.objects", len(live.objects))
         with self._stage(run, Stage.COMPARE, target.name) as span:
-            wrong_types = type_errors(desired, live.openapi)
-            if wrong_types:  # a source error naming the file; the object is still compared
-                desired = replace(desired, errors=[*desired.errors, *wrong_types])
-            report = compare_target(desired, live, self.compare_options(target))
+            with paused_gc():
+                report = compare_target(desired, live, self.compare_options(target))
+            # A declared value of the wrong type can never be live, so only objects that
+            # differ can hold one: a source error naming the file; the object stays compared.
+            differing = {o.key for o in report.objects if o.state in _MAY_HOLD_WRONG_TYPES}
+            suspects = {k: desired.objects[k] for k in differing if k in desired.objects}
+            if suspects:
+                subset = replace(desired, objects=suspects, errors=[])
+                report.source_errors.extend(type_errors(subset, live.openapi))
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
         run.report = report
@@ -244,19 +259,30 @@ class Pipeline:
 
     def _keeper(
         self, target: Target, desired: DesiredSet
-    ) -> Callable[[ResourceKey, Mapping[str, Any]], bool]:
-        """Which listed objects the comparison needs; the rest are dropped as pages stream."""
+    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
+        """Which listed objects the comparison needs; the rest are dropped as pages stream.
+
+        Kept objects are trimmed of what no comparison reads (``status``, and the
+        ``managedFields`` entries of status writes), which is most of a workload
+        object's size: at tens of thousands of objects that bounds the memory.
+        """
         declared = {key._replace(namespace="") for key in desired.objects} | set(desired.objects)
         selector = LabelSelector(target.selector) if target.selector else None
         annotation = target.tracking_annotation
 
-        def keep(key: ResourceKey, body: Mapping[str, Any]) -> bool:
+        def wanted(key: ResourceKey, body: dict[str, Any]) -> bool:
             if key in declared or key.kind == "HorizontalPodAutoscaler":
                 return True
             metadata = body.get("metadata") or {}
             if selector is not None and selector.matches(metadata.get("labels")):
                 return True
             return annotation is not None and annotation in (metadata.get("annotations") or {})
+
+        def keep(key: ResourceKey, body: dict[str, Any]) -> bool:
+            if not wanted(key, body):
+                return False
+            _trim(body)
+            return True
 
         return keep
 
@@ -282,3 +308,15 @@ class Pipeline:
                 sink.emit(run)
             except Exception:  # a sink's failure must not stop the others or the service
                 log.exception("sink %s failed for target %s", type(sink).__name__, run.target)
+
+
+def _trim(body: dict[str, Any]) -> None:
+    """Drop, in place, what no comparison or attribution reads from a live object."""
+    body.pop("status", None)
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):
+        entries = metadata.get("managedFields")
+        if isinstance(entries, list) and entries:
+            metadata["managedFields"] = [
+                e for e in entries if not (isinstance(e, dict) and e.get("subresource") == "status")
+            ]

@@ -23,10 +23,10 @@ from typing import Any
 from driftwatch.cluster.api_errors import ApiRequestError
 from driftwatch.cluster.client import ReadOnlyClient
 from driftwatch.cluster.discovery import Discovery, DiscoveryError, collection_path
-from driftwatch.cluster.gc_pause import gc_paused
 from driftwatch.cluster.openapi import fetch_openapi
 from driftwatch.cluster.retry import RetryPolicy
 from driftwatch.errors import ClusterError, truncate
+from driftwatch.gcpause import paused_gc
 from driftwatch.model import (
     GroupKind,
     LiveSnapshot,
@@ -86,6 +86,10 @@ def merge_requests(types: Iterable[TypeRequest]) -> dict[GroupKind, TypeRequest]
     return merged
 
 
+CLUSTER_WIDE_AFTER = 4
+"""Read a type across all namespaces (then keep the target's) when it spans more than this."""
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -109,6 +113,10 @@ class _TypeReader:
         self, req: TypeRequest, resource: ResourceType
     ) -> tuple[TypeRead, dict[ResourceKey, Manifest]]:
         namespaces = req.namespaces if resource.namespaced else None
+        if namespaces is not None and len(namespaces) > CLUSTER_WIDE_AFTER:
+            wide = self._read_cluster_wide(req, resource, namespaces)
+            if wide is not None:
+                return wide
         scopes: list[str | None] = list(namespaces) if namespaces is not None else [None]
         objects: dict[ResourceKey, Manifest] = {}
         versions: list[str] = []
@@ -132,6 +140,37 @@ class _TypeReader:
             resource_version=_lowest(versions),
             label_selector=req.label_selector,
         ), objects
+
+    def _read_cluster_wide(
+        self, req: TypeRequest, resource: ResourceType, namespaces: tuple[str, ...]
+    ) -> tuple[TypeRead, dict[ResourceKey, Manifest]] | None:
+        """One list across all namespaces, kept to ``namespaces``; None if RBAC forbids it.
+
+        Many namespaces cost one request each; one cluster-wide list pages through
+        the same objects in a few.  Where the identity may only read the listed
+        namespaces (namespaced RBAC), the list is refused and they are read one by one.
+        """
+        try:
+            found, version = self._list_scope(req, resource, None)
+        except ApiRequestError as e:
+            if e.status in (401, 403):
+                return None
+            error = _explain(req.group_kind, " across namespaces", e)
+            return TypeRead(req.group_kind, ReadState.FAILED, resource, namespaces, error), {}
+        except ClusterError as e:
+            error = truncate(f"reading {req.group_kind.display()} failed: {e}", 300)
+            return TypeRead(req.group_kind, ReadState.FAILED, resource, namespaces, error), {}
+        wanted = frozenset(namespaces)
+        objects = {key: body for key, body in found.items() if key.namespace in wanted}
+        read = TypeRead(
+            req.group_kind,
+            ReadState.COMPLETE,
+            resource,
+            namespaces,
+            resource_version=version,
+            label_selector=req.label_selector,
+        )
+        return read, objects
 
     def _list_scope(
         self, req: TypeRequest, resource: ResourceType, namespace: str | None
@@ -224,7 +263,7 @@ def take_snapshot(
     reader = _TypeReader(client, request, retry, keep)
     wanted = merge_requests(request.types)
     with (
-        gc_paused(),
+        paused_gc(),
         ThreadPoolExecutor(
             max_workers=max(1, request.concurrency), thread_name_prefix="driftwatch-list"
         ) as pool,

@@ -16,10 +16,10 @@ from typing import Any
 
 from driftwatch.config.model import Renderer, Target
 from driftwatch.errors import RenderError
+from driftwatch.gcpause import paused_gc
 from driftwatch.model import DesiredSet, SourceError
 from driftwatch.render.assemble import RenderedDoc, assemble, rescope
 from driftwatch.render.cache import RenderCache, cache_key, file_digest
-from driftwatch.render.gcpause import paused_gc
 from driftwatch.render.kustomize import KUSTOMIZATION_FILES
 from driftwatch.render.plain import inside
 from driftwatch.source import Checkout

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from driftwatch import __version__
+from driftwatch.gcpause import paused_gc
 from driftwatch.model import DesiredSet
-from driftwatch.render.gcpause import paused_gc
 
 log = logging.getLogger(__name__)
 
