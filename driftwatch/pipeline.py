@@ -22,6 +22,7 @@ from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
 from driftwatch.compare.selector import LabelSelector
+from driftwatch.compare.streaming import StreamingComparer, identity_only
 from driftwatch.compare.types import type_errors
 from driftwatch.config.model import Config, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
@@ -159,11 +160,19 @@ class Pipeline:
             span.set_attribute("driftwatch.render.skipped", desired.from_cache)
             span.set_attribute("driftwatch.desired.objects", len(desired.objects))
         with self._stage(run, Stage.SNAPSHOT, target.name) as span:
-            live = self._snapshot(target, desired, run)
+            streaming = (
+                None if target.watch else StreamingComparer(desired, self.compare_options(target))
+            )
+            live = self._snapshot(target, desired, run, streaming)
             span.set_attribute("driftwatch.live.objects", len(live.objects))
         with self._stage(run, Stage.COMPARE, target.name) as span:
             with paused_gc():
-                report = compare_target(desired, live, self.compare_options(target))
+                report = compare_target(
+                    desired,
+                    live,
+                    self.compare_options(target),
+                    precomputed=streaming.verdicts if streaming is not None else None,
+                )
             # A declared value of the wrong type can never be live, so only objects that
             # differ can hold one: a source error naming the file; the object stays compared.
             differing = {o.key for o in report.objects if o.state in _MAY_HOLD_WRONG_TYPES}
@@ -237,7 +246,13 @@ class Pipeline:
             desired.target, objects, desired.errors, desired.revision, desired.from_cache
         )
 
-    def _snapshot(self, target: Target, desired: DesiredSet, run: TargetRun) -> LiveSnapshot:
+    def _snapshot(
+        self,
+        target: Target,
+        desired: DesiredSet,
+        run: TargetRun,
+        streaming: StreamingComparer | None = None,
+    ) -> LiveSnapshot:
         cluster = self.config.cluster_for(target)
         request: SnapshotRequest = snapshot_request_for(desired, target, self.config)
         try:
@@ -245,7 +260,7 @@ class Pipeline:
                 cluster,
                 request,
                 self.hasher,
-                keep=self._keeper(target, desired),
+                keep=self._keeper(target, desired, streaming),
                 counts=run.api_requests,  # counted even when the read fails
             )
         except ClusterError as e:
@@ -258,7 +273,7 @@ class Pipeline:
         return live
 
     def _keeper(
-        self, target: Target, desired: DesiredSet
+        self, target: Target, desired: DesiredSet, streaming: StreamingComparer | None = None
     ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
         """Which listed objects the comparison needs; the rest are dropped as pages stream.
 
@@ -278,10 +293,14 @@ class Pipeline:
                 return True
             return annotation is not None and annotation in (metadata.get("annotations") or {})
 
+        redact = self.hasher.redact
+
         def keep(key: ResourceKey, body: dict[str, Any]) -> bool:
             if not wanted(key, body):
                 return False
             _trim(body)
+            if streaming is not None and streaming.offer(key, redact(body)):
+                identity_only(body)  # compared already: only its existence still matters
             return True
 
         return keep

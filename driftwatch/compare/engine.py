@@ -72,9 +72,18 @@ class CompareOptions:
 
 
 def compare_target(
-    desired: DesiredSet, live: LiveSnapshot, options: CompareOptions
+    desired: DesiredSet,
+    live: LiveSnapshot,
+    options: CompareOptions,
+    *,
+    precomputed: Mapping[ResourceKey, ObjectDrift] | None = None,
 ) -> TargetReport:
-    """The drift of one target: every declared object, plus unmanaged live ones."""
+    """The drift of one target: every declared object, plus unmanaged live ones.
+
+    ``precomputed`` holds verdicts already reached while the snapshot streamed
+    (``compare.streaming``); those objects' live bodies may be stubs.
+    """
+    precomputed = precomputed or {}
     schema = index_for(live.openapi)
     rules = compile_rules(options.ignore)
     roles = ManagerRoles(options.appliers, options.controllers)
@@ -91,12 +100,25 @@ def compare_target(
             report.read_errors[gk] = read.error or "read failed"
     declared = _scoped_keys(desired, live)
     for key, obj in sorted(declared.items()):
-        verdict = _verdict(key, obj.body, live, schema, classifier, roles, rules, scaled, options)
+        verdict = _streamed(precomputed, key, live) or _verdict(
+            key, obj.body, live, schema, classifier, roles, rules, scaled, options
+        )
         report.objects.append(_with_origin(verdict, obj.origin, obj.api_version))
         report.ignored_count += len(verdict.ignored)
     report.objects.extend(_unmanaged(declared, live, options))
     report.objects.sort(key=lambda o: o.key)
     return report
+
+
+def _streamed(
+    precomputed: Mapping[ResourceKey, ObjectDrift], key: ResourceKey, live: LiveSnapshot
+) -> ObjectDrift | None:
+    """A verdict reached while streaming, if its type's read then completed."""
+    verdict = precomputed.get(key)
+    if verdict is None or key not in live.objects:
+        return None
+    read = live.types.get(key.group_kind)
+    return verdict if read is not None and read.state is ReadState.COMPLETE else None
 
 
 class KeyComparer:
@@ -238,6 +260,34 @@ def _verdict(
             reason = f"only objects matching {read.label_selector} were read"
             return ObjectDrift(key, DriftState.UNKNOWN, reason=reason)
         return ObjectDrift(key, DriftState.MISSING)
+    return compare_bodies(
+        key,
+        body,
+        current,
+        schema,
+        classifier,
+        roles,
+        rules,
+        scaled,
+        options,
+        managed_fields_present=live.managed_fields_present,
+    )
+
+
+def compare_bodies(
+    key: ResourceKey,
+    body: Manifest,
+    current: Manifest,
+    schema: SchemaIndex,
+    classifier: Classifier,
+    roles: ManagerRoles,
+    rules: tuple[CompiledRule, ...],
+    scaled: frozenset[ResourceKey],
+    options: CompareOptions,
+    *,
+    managed_fields_present: bool = True,
+) -> ObjectDrift:
+    """The verdict for one declared body against its live body (both present)."""
     group, version = split_api_version(str(current.get("apiVersion", "")))
     root = schema.root(group, version, key.kind)
     metadata = current.get("metadata") or {}
@@ -256,7 +306,7 @@ def _verdict(
         key=key,
         ownership=Ownership(entries),
         applied=applied,
-        managed_fields_present=live.managed_fields_present and "managedFields" in metadata,
+        managed_fields_present=managed_fields_present and "managedFields" in metadata,
         hpa_targeted=key in scaled,
         rules=[r for r in rules if r.applies_to(key)],
         sensitive_annotations=options.sensitive_annotations,
