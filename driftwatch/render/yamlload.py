@@ -19,6 +19,7 @@ stay strings, non-string keys become strings, ``!!binary`` stays base64 text.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,18 @@ def _scalar_text(loader: Any, node: ScalarNode) -> str:
     return str(node.value)
 
 
+def _shared_str(loader: Any, node: ScalarNode) -> str:
+    """A scalar string, interned when short.
+
+    Keys and values like ``apiVersion``, ``apps/v1`` or ``TCP`` repeat in every
+    manifest; one shared copy each cuts a large desired set's memory.
+    """
+    value = str(node.value)
+    return sys.intern(value) if len(value) <= _INTERN_MAX else value
+
+
+_INTERN_MAX = 64
+_ManifestLoader.add_constructor(_STR_TAG, _shared_str)
 _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _scalar_text)
 _ManifestLoader.add_constructor("tag:yaml.org,2002:binary", _scalar_text)
 
