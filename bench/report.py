@@ -168,7 +168,7 @@ def micro_line(micro: dict[str, Any]) -> str:
     )
     if "stage_objects_per_second_best" in micro:
         text += (
-            f"; the stage as the pipeline runs it (type_errors + compare_target) "
+            f"; the whole stage (compare_target + type_errors on differing objects) "
             f"{micro['stage_objects_per_second_best']:,.0f} objects/s "
             f"(median {micro['stage_objects_per_second_median']:,.0f})"
         )
