@@ -71,6 +71,45 @@ class CompareOptions:
     sensitive_annotations: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class Judge:
+    """What every verdict of one comparison shares: schema, rules, roles, HPA targets.
+
+    Built once per comparison (whole target, watch event batch or streamed page).
+    """
+
+    options: CompareOptions
+    schema: SchemaIndex
+    rules: tuple[CompiledRule, ...]
+    roles: ManagerRoles
+    classifier: Classifier
+    scaled: frozenset[ResourceKey] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        options: CompareOptions,
+        openapi: Mapping[str, Any],
+        hpas: Iterable[Mapping[str, Any]] = (),
+    ) -> Judge:
+        """A judge over the given OpenAPI documents (empty: the built-in index)."""
+        roles = ManagerRoles(options.appliers, options.controllers)
+        return cls(
+            options,
+            index_for(openapi),
+            compile_rules(options.ignore),
+            roles,
+            Classifier(roles),
+            hpa_targets(hpas),
+        )
+
+    def with_hpas(self, hpas: Iterable[Mapping[str, Any]]) -> Judge:
+        """The same judge, for another set of HorizontalPodAutoscalers."""
+        return Judge(
+            self.options, self.schema, self.rules, self.roles, self.classifier, hpa_targets(hpas)
+        )
+
+
 def compare_target(
     desired: DesiredSet,
     live: LiveSnapshot,
@@ -84,11 +123,7 @@ def compare_target(
     (``compare.streaming``); those objects' live bodies may be stubs.
     """
     precomputed = precomputed or {}
-    schema = index_for(live.openapi)
-    rules = compile_rules(options.ignore)
-    roles = ManagerRoles(options.appliers, options.controllers)
-    classifier = Classifier(roles)
-    scaled = hpa_targets(_hpa_sources(desired, live))
+    judge = Judge.build(options, live.openapi, _hpa_sources(desired, live))
     report = TargetReport(
         target=desired.target,
         revision=desired.revision,
@@ -100,9 +135,7 @@ def compare_target(
             report.read_errors[gk] = read.error or "read failed"
     declared = _scoped_keys(desired, live)
     for key, obj in sorted(declared.items()):
-        verdict = _streamed(precomputed, key, live) or _verdict(
-            key, obj.body, live, schema, classifier, roles, rules, scaled, options
-        )
+        verdict = _streamed(precomputed, key, live) or _verdict(judge, key, obj.body, live)
         report.objects.append(_with_origin(verdict, obj.origin, obj.api_version))
         report.ignored_count += len(verdict.ignored)
     report.objects.extend(_unmanaged(declared, live, options))
@@ -131,10 +164,7 @@ class KeyComparer:
 
     def __init__(self, openapi: Mapping[str, Any], options: CompareOptions) -> None:
         self.options = options
-        self._schema = index_for(openapi)
-        self._rules = compile_rules(options.ignore)
-        self._roles = ManagerRoles(options.appliers, options.controllers)
-        self._classifier = Classifier(self._roles)
+        self._judge = Judge.build(options, openapi)
         self._selector = LabelSelector(options.marker) if options.marker else None
 
     def compare(
@@ -146,24 +176,14 @@ class KeyComparer:
         (it is not part of the report).
         """
         options = self.options
-        scaled = hpa_targets(_hpa_sources(desired, live))
+        judge = self._judge.with_hpas(_hpa_sources(desired, live))
         declared = _scoped_keys(desired, live)
         kinds = {key.group_kind for key in declared} | set(options.unmanaged_kinds)
         out: list[ObjectDrift] = []
         for key in sorted(set(keys)):
             obj = declared.get(key)
             if obj is not None:
-                verdict = _verdict(
-                    key,
-                    obj.body,
-                    live,
-                    self._schema,
-                    self._classifier,
-                    self._roles,
-                    self._rules,
-                    scaled,
-                    options,
-                )
+                verdict = _verdict(judge, key, obj.body, live)
                 out.append(_with_origin(verdict, obj.origin, obj.api_version))
                 continue
             body = live.objects.get(key)
@@ -224,17 +244,7 @@ def _scoped_keys(desired: DesiredSet, live: LiveSnapshot) -> dict[ResourceKey, A
     return scoped
 
 
-def _verdict(
-    key: ResourceKey,
-    body: Manifest,
-    live: LiveSnapshot,
-    schema: SchemaIndex,
-    classifier: Classifier,
-    roles: ManagerRoles,
-    rules: tuple[CompiledRule, ...],
-    scaled: frozenset[ResourceKey],
-    options: CompareOptions,
-) -> ObjectDrift:
+def _verdict(judge: Judge, key: ResourceKey, body: Manifest, live: LiveSnapshot) -> ObjectDrift:
     read = live.types.get(key.group_kind)
     if read is None:
         return ObjectDrift(key, DriftState.UNKNOWN, reason="type was not read")
@@ -261,35 +271,22 @@ def _verdict(
             return ObjectDrift(key, DriftState.UNKNOWN, reason=reason)
         return ObjectDrift(key, DriftState.MISSING)
     return compare_bodies(
-        key,
-        body,
-        current,
-        schema,
-        classifier,
-        roles,
-        rules,
-        scaled,
-        options,
-        managed_fields_present=live.managed_fields_present,
+        judge, key, body, current, managed_fields_present=live.managed_fields_present
     )
 
 
 def compare_bodies(
+    judge: Judge,
     key: ResourceKey,
     body: Manifest,
     current: Manifest,
-    schema: SchemaIndex,
-    classifier: Classifier,
-    roles: ManagerRoles,
-    rules: tuple[CompiledRule, ...],
-    scaled: frozenset[ResourceKey],
-    options: CompareOptions,
     *,
     managed_fields_present: bool = True,
 ) -> ObjectDrift:
     """The verdict for one declared body against its live body (both present)."""
+    options, roles = judge.options, judge.roles
     group, version = split_api_version(str(current.get("apiVersion", "")))
-    root = schema.root(group, version, key.kind)
+    root = judge.schema.root(group, version, key.kind)
     metadata = current.get("metadata") or {}
     entries = parse_entries(metadata)
     suspects, update_appliers = [], []
@@ -307,8 +304,8 @@ def compare_bodies(
         ownership=Ownership(entries),
         applied=applied,
         managed_fields_present=managed_fields_present and "managedFields" in metadata,
-        hpa_targeted=key in scaled,
-        rules=[r for r in rules if r.applies_to(key)],
+        hpa_targeted=key in judge.scaled,
+        rules=[r for r in judge.rules if r.applies_to(key)],
         sensitive_annotations=options.sensitive_annotations,
         suspects=suspects,
         update_appliers=update_appliers,
@@ -320,7 +317,7 @@ def compare_bodies(
     # part of the object, or the client-side applier's record holds more than Git.
     added_fields = bool(suspects) or ctx.applied_extra
     differences = diff(desired_view, _comparable(current), root, added_fields=added_fields)
-    fields, ignored = classifier.classify(ctx, differences)
+    fields, ignored = judge.classifier.classify(ctx, differences)
     state = DriftState.MODIFIED if fields else DriftState.IN_SYNC
     return ObjectDrift(key, state, tuple(fields), tuple(ignored))
 

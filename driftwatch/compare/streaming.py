@@ -16,11 +16,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from driftwatch.compare.classify import Classifier
-from driftwatch.compare.engine import CompareOptions, compare_bodies
-from driftwatch.compare.ignore import compile_rules, hpa_targets
-from driftwatch.compare.managers import ManagerRoles
-from driftwatch.compare.schema import builtin_trimmed, index_for
+from driftwatch.compare.engine import CompareOptions, Judge, compare_bodies
+from driftwatch.compare.schema import builtin_trimmed
 from driftwatch.model import DesiredSet, GroupKind, ObjectDrift, ResourceKey
 
 _REPLICAS = "/spec/replicas"
@@ -31,16 +28,13 @@ class StreamingComparer:
 
     def __init__(self, desired: DesiredSet, options: CompareOptions) -> None:
         self._desired = desired.objects
-        self._options = options
-        self._schema = index_for({})
+        self._judge = Judge.build(
+            options,
+            {},
+            (o.body for o in desired.objects.values() if o.key.kind == "HorizontalPodAutoscaler"),
+        )
         self._builtin = frozenset(
             GroupKind(*gvk.split("/")[0::2]) for gvk in builtin_trimmed()["gvk"]
-        )
-        self._rules = compile_rules(options.ignore)
-        self._roles = ManagerRoles(options.appliers, options.controllers)
-        self._classifier = Classifier(self._roles)
-        self._scaled = hpa_targets(
-            o.body for o in desired.objects.values() if o.key.kind == "HorizontalPodAutoscaler"
         )
         self._lock = threading.Lock()
         self.verdicts: dict[ResourceKey, ObjectDrift] = {}
@@ -55,17 +49,7 @@ class StreamingComparer:
             return False
         if key.kind == "HorizontalPodAutoscaler":
             return False
-        verdict = compare_bodies(
-            key,
-            obj.body,
-            dict(live),
-            self._schema,
-            self._classifier,
-            self._roles,
-            self._rules,
-            self._scaled,
-            self._options,
-        )
+        verdict = compare_bodies(self._judge, key, obj.body, dict(live))
         touched = [f.path for f in verdict.fields] + [i.path for i in verdict.ignored]
         if _REPLICAS in touched:
             return False
