@@ -115,6 +115,8 @@ def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
         who = obj.attribution
         by = f", last changed by {who.display()}" if who.known else ""
         lines.append(f"\n{label} {obj.key.display()}{detail}{by}")
+        if obj.state is DriftState.MISSING and obj.origin is not None:
+            lines.append(f"  declared in {obj.origin.display()}, absent from the cluster")
         if obj.fields:
             lines += object_diff(obj, color=color)
     return lines
