@@ -49,6 +49,29 @@ def holds(
     return False
 
 
+def value_at(applied: Mapping[str, Any] | None, path: Sequence[Segment]) -> tuple[bool, Any]:
+    """``(True, value)`` when the applied manifest sets ``path``, else ``(False, None)``."""
+    node: Any = applied
+    if node is None:
+        return False, None
+    for seg in path:
+        if isinstance(seg, str):
+            if not isinstance(node, dict) or node.get(seg) is None:
+                return False, None
+            node = node[seg]
+        elif isinstance(seg, int):
+            if not isinstance(node, list) or seg >= len(node):
+                return False, None
+            node = node[seg]
+        elif isinstance(seg, ItemKey):
+            node = _find_item(node, seg) if isinstance(node, list) else None
+            if node is None:
+                return False, None
+        else:
+            return False, None
+    return True, node
+
+
 def _walk(node: Any, path: Sequence[Segment]) -> bool:
     for seg in path:
         if isinstance(seg, str):

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftwatch.compare import applied as applied_record
-from driftwatch.compare.ignore import HPA_RULE, CompiledRule, hpa_owns
+from driftwatch.compare.ignore import ADMISSION_RULE, HPA_RULE, CompiledRule, hpa_owns
 from driftwatch.compare.managed import ManagerEntry, Ownership
 from driftwatch.compare.managers import ManagerRoles, Role, is_bookkeeping
 from driftwatch.compare.paths import Path, render
 from driftwatch.compare.walk import Difference
+from driftwatch.compare.walk import diff as walk_diff
 from driftwatch.model import (
     UNATTRIBUTED,
     Attribution,
@@ -89,6 +90,9 @@ class Classifier:
                 owners = ctx.ownership.owners(diff.path)
                 attribution = _latest(entry for entry, _ in owners)
                 role = self._role_of(ctx, attribution, owners)
+                if self._mutated_at_admission(ctx, diff, owners):
+                    ignored.append(IgnoredDrift(render(diff.path), ADMISSION_RULE, attribution))
+                    continue
             else:
                 attribution, role = UNATTRIBUTED, None
             rule = self._ignored_by(ctx, diff.path, attribution, role)
@@ -146,6 +150,27 @@ class Classifier:
         attribution = _latest(entry for entry, _ in culprits)
         role = next(r for e, r in culprits if e.attribution == attribution)
         return attribution, role
+
+    def _mutated_at_admission(
+        self, ctx: ObjectContext, diff: Difference, owners: list[tuple[ManagerEntry, bool]]
+    ) -> bool:
+        """The client-side applier sent Git's value and owns the field, yet live differs.
+
+        Only admission (a mutating webhook) changes a value between the applier's
+        request and storage without taking ownership: a person's edit, patch or
+        scale makes its own manager the owner, and an apply of another manifest
+        changes the applier's record.  So this difference is the cluster's
+        add-on at work, not drift.
+        """
+        if ctx.applied is None or not owners:
+            return False
+        if not all(
+            self._roles.role(entry) is Role.APPLIER and entry.operation == "Update"
+            for entry, _ in owners
+        ):
+            return False
+        found, sent = applied_record.value_at(ctx.applied, diff.path)
+        return found and next(walk_diff(diff.desired, sent, None), None) is None
 
     @staticmethod
     def _applied_by(ctx: ObjectContext, entry: ManagerEntry, path: Path) -> bool:

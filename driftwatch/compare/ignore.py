@@ -19,6 +19,8 @@ from driftwatch.config.model import IgnoreRule
 from driftwatch.model import Attribution, ResourceKey, split_api_version
 
 HPA_RULE = "hpa-managed-replicas"
+ADMISSION_RULE = "mutated-at-admission"
+"""A declared value the client-side applier sent as Git has it, changed by admission."""
 _REPLICAS: Path = ("spec", "replicas")
 
 

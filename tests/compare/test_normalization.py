@@ -287,3 +287,24 @@ def test_a_label_the_applier_applied_but_git_lacks_is_drift() -> None:
     assert [(f.path, f.attribution.manager, f.attribution.operation) for f in drift.fields] == [
         ("/metadata/labels/tier", "kubectl", "Apply")
     ]
+
+
+def test_a_value_a_webhook_rewrote_at_apply_time_is_not_drift() -> None:
+    # A mutating webhook (an image-mirror rewriter) changes the image during admission:
+    # the client-side applier sent Git's value (its last-applied record says so) and
+    # stays the field's only owner; the stored value differs.
+    def rewrite_image(body: dict[str, Any]) -> None:
+        api = body["spec"]["template"]["spec"]["containers"][0]
+        api["image"] = api["image"].replace("ghcr.io", "mirror.example.com")
+
+    live = _with_owner(live_snapshot("untouched-csa"), "Deployment", "shop-api", rewrite_image)
+    drift = _compare(_doc("20-api.yaml", "Deployment"), live=live)
+    assert drift.state is DriftState.IN_SYNC
+    assert [(i.path, i.rule) for i in drift.ignored] == [(f"{API}/image", "mutated-at-admission")]
+
+
+def test_the_same_value_set_by_a_person_is_drift() -> None:
+    drift = _compare(_doc("20-api.yaml", "Deployment"), case="set-image")
+    assert [(f.path, f.attribution.manager) for f in drift.fields] == [
+        (f"{API}/image", "kubectl-set")
+    ]
