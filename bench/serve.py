@@ -10,9 +10,7 @@ its own.  ``python -m bench.serve --objects N --kubeconfig PATH`` prints
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.kubeapi.fixtures import kubeconfig_for
     from tests.kubeapi.server import KubeApiServer
+    from tests.kubeapi.standalone import serve_until_stopped
     from tests.kubeapi.store import Store
 
     started = time.perf_counter()
@@ -38,18 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     seeded = time.perf_counter() - started
     server = KubeApiServer(store, port=args.port).start()
     kubeconfig_for(server, args.kubeconfig)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print(f"ready {server.url} objects={store.count()} seed_seconds={seeded:.2f}", flush=True)
-    while not stop.wait(0.5):
-        pass
-    server.stop()
-    writes = server.writes()
-    if writes:
-        print(f"bench.serve: received {len(writes)} write request(s)", file=sys.stderr)
-        return 3
-    return 0
+    banner = f"ready {server.url} objects={store.count()} seed_seconds={seeded:.2f}"
+    return serve_until_stopped(server, banner)
 
 
 if __name__ == "__main__":

@@ -8,14 +8,13 @@ Ctrl-C.  Exits 3 if any write request was received.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from .fixtures import kubeconfig_for
 from .seed import store_for_scenario, synthetic_config_maps
 from .server import KubeApiServer
+from .standalone import serve_until_stopped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,20 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     server = KubeApiServer(store, token=args.token or None, port=args.port).start()
     if args.kubeconfig:
         kubeconfig_for(server, args.kubeconfig)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"ready {server.url} objects={store.count()}", flush=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    server.stop()
-    writes = server.writes()
-    if writes:
-        print(f"received {len(writes)} write request(s)", file=sys.stderr)
-        return 3
-    return 0
+    return serve_until_stopped(server, f"ready {server.url} objects={store.count()}")
 
 
 if __name__ == "__main__":
