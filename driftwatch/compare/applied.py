@@ -40,12 +40,10 @@ def holds(
     For a Secret, ``data/K`` and ``stringData/K`` are the same field (the server
     turns one into the other).
     """
-    if applied is None:
-        return False
-    if _walk(applied, path):
+    if value_at(applied, path)[0]:
         return True
     if secret and path and isinstance(path[0], str) and path[0] in _SECRET_ALIASES:
-        return _walk(applied, (_SECRET_ALIASES[path[0]], *path[1:]))
+        return value_at(applied, (_SECRET_ALIASES[path[0]], *path[1:]))[0]
     return False
 
 
@@ -67,30 +65,11 @@ def value_at(applied: Mapping[str, Any] | None, path: Sequence[Segment]) -> tupl
             node = _find_item(node, seg) if isinstance(node, list) else None
             if node is None:
                 return False, None
-        else:
-            return False, None
-    return True, node
-
-
-def _walk(node: Any, path: Sequence[Segment]) -> bool:
-    for seg in path:
-        if isinstance(seg, str):
-            if not isinstance(node, dict) or node.get(seg) is None:
-                return False
-            node = node[seg]
-        elif isinstance(seg, int):
-            if not isinstance(node, list) or seg >= len(node):
-                return False
-            node = node[seg]
         elif isinstance(seg, SetValue):
-            return isinstance(node, list) and seg.value in node
-        elif isinstance(seg, ItemKey):
-            if not isinstance(node, list):
-                return False
-            node = _find_item(node, seg)
-            if node is None:
-                return False
-    return True
+            if not isinstance(node, list) or seg.value not in node:
+                return False, None
+            node = seg.value
+    return True, node
 
 
 def _find_item(items: list[Any], key: ItemKey) -> Any:
