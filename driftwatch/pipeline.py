@@ -159,10 +159,9 @@ class Pipeline:
             run.render_skipped = desired.from_cache
             span.set_attribute("driftwatch.render.skipped", desired.from_cache)
             span.set_attribute("driftwatch.desired.objects", len(desired.objects))
+        options = self.compare_options(target)
         with self._stage(run, Stage.SNAPSHOT, target.name) as span:
-            streaming = (
-                None if target.watch else StreamingComparer(desired, self.compare_options(target))
-            )
+            streaming = None if target.watch else StreamingComparer(desired, options)
             live = self._snapshot(target, desired, run, streaming)
             span.set_attribute("driftwatch.live.objects", len(live.objects))
         with self._stage(run, Stage.COMPARE, target.name) as span:
@@ -170,7 +169,7 @@ class Pipeline:
                 report = compare_target(
                     desired,
                     live,
-                    self.compare_options(target),
+                    options,
                     precomputed=streaming.verdicts if streaming is not None else None,
                 )
             # A declared value of the wrong type can never be live, so only objects that
