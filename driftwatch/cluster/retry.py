@@ -25,6 +25,12 @@ def retryable(error: ApiRequestError) -> bool:
     return error.status is None or error.status in RETRYABLE_STATUS
 
 
+def equal_jitter(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with equal jitter: half the ceiling, plus up to half again."""
+    ceiling = min(cap, base * 2.0 ** (attempt - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How often and how long to retry one request."""
@@ -41,8 +47,7 @@ class RetryPolicy:
         """Seconds to wait before try number ``attempt + 1`` (equal jitter)."""
         if error.retry_after is not None:
             return float(min(error.retry_after, self.max_retry_after))
-        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return equal_jitter(attempt, self.base_delay, self.max_delay)
 
     def call(self, request: Callable[[], T]) -> T:
         """Run ``request``, retrying retryable failures; the last error is re-raised."""

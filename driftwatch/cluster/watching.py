@@ -40,7 +40,7 @@ import urllib3
 from driftwatch.cluster.api_errors import ApiRequestError
 from driftwatch.cluster.client import Query, ReadOnlyClient
 from driftwatch.cluster.discovery import collection_path
-from driftwatch.cluster.retry import RetryPolicy
+from driftwatch.cluster.retry import RetryPolicy, equal_jitter
 from driftwatch.cluster.snapshot import Keep, SnapshotRequest, TypeRequest, take_snapshot
 from driftwatch.errors import ClusterError, truncate
 from driftwatch.model import (
@@ -315,8 +315,7 @@ class ScopeWatch:
         self._healthy = False
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2.0 ** (failures - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return equal_jitter(failures, self.settings.backoff_base, self.settings.backoff_max)
 
     def _stream(self) -> bool:
         """One watch request until it ends; True when it delivered anything."""
