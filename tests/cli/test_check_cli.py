@@ -5,30 +5,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.kubeapi.fixtures import kubeconfig_for
+from tests.kubeapi.fixtures import ServerFactory, kubeconfig_for
+from tests.subprocess_cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP_GIT = ROOT / "tests/fixtures/recorded/scenarios/shop/git"
 CASES = ROOT / "tests/fixtures/recorded/scenarios/shop/cases"
-
-
-def run_cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd or ROOT,
-        env=env,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +142,9 @@ def test_missing_revision_exits_2(shop_repo: Path, tmp_path: Path) -> None:
 
 
 def test_live_cluster_over_http_drift_then_unknown_type_exits_2(
-    kube_api_factory,
+    kube_api_factory: ServerFactory,
     shop_repo: Path,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     server = kube_api_factory("shop/set-env-add")
     kubeconfig = kubeconfig_for(server, tmp_path / "kubeconfig")

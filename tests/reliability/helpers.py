@@ -8,10 +8,8 @@ the Kubernetes API test server (``tests.kubeapi``), the real audit log.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -154,26 +152,3 @@ def read_event_files(state_dir: Path) -> list[dict[str, Any]]:
                 except ValueError:
                     continue
     return out
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for a driftwatch subprocess (hermetic Git, repo on PYTHONPATH)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **extra}
-    env.pop("OTEL_TRACES_EXPORTER", None)
-    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    return {**env, **extra}
-
-
-def run_cli(
-    *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """``python -m driftwatch ARGS`` with a timeout (a hang fails the test)."""
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env=dict(env) if env is not None else cli_env(),
-        stdin=subprocess.DEVNULL,
-    )

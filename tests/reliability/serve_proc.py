@@ -10,8 +10,9 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tests.reliability.helpers import ROOT, cli_env
+from tests.reliability.helpers import ROOT
 from tests.service.helpers import http_get, wait_for
+from tests.subprocess_cli import cli_env
 
 
 class ServeProcess:

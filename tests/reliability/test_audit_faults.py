@@ -22,9 +22,10 @@ import pytest
 
 from tests.kubeapi import KubeApiServer, load_scenario
 from tests.kubeapi.fixtures import kubeconfig_for
-from tests.reliability.helpers import metric, read_event_files, run_cli, write_config
+from tests.reliability.helpers import metric, read_event_files, write_config
 from tests.reliability.serve_proc import ServeProcess
 from tests.service.helpers import wait_for
+from tests.subprocess_cli import run_cli
 
 pytestmark = pytest.mark.slow
 

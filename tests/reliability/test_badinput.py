@@ -30,10 +30,10 @@ from tests.reliability.helpers import (
     ROOT,
     SHOP_GIT,
     git,
-    run_cli,
     shop_repo,
     write_config,
 )
+from tests.subprocess_cli import run_cli
 
 CORPUS = ROOT / "tests" / "badinput"
 INDEX: list[dict[str, Any]] = yaml.safe_load((CORPUS / "index.yaml").read_text())["entries"]

@@ -15,7 +15,8 @@ import pytest
 
 from tests.kubeapi import KubeApiServer
 from tests.kubeapi.fixtures import kubeconfig_for
-from tests.reliability.helpers import run_cli, write_config
+from tests.reliability.helpers import write_config
+from tests.subprocess_cli import run_cli
 
 pytestmark = pytest.mark.slow
 

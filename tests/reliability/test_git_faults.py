@@ -27,7 +27,6 @@ from tests.reliability.conftest import LiveFactory
 from tests.reliability.githttp import GitHttpRemote
 from tests.reliability.helpers import (
     ROOT,
-    cli_env,
     commit,
     git,
     metric,
@@ -35,6 +34,7 @@ from tests.reliability.helpers import (
     shop_repo,
     short_types,
 )
+from tests.subprocess_cli import cli_env
 
 TOKEN = "gitTok-5d1e0c7a"
 CASES = ROOT / "tests" / "fixtures" / "recorded" / "scenarios" / "shop" / "cases"

@@ -27,7 +27,8 @@ import pytest
 from tests.kubeapi import KubeApiServer
 from tests.reliability.conftest import LiveFactory
 from tests.reliability.githttp import GitHttpRemote
-from tests.reliability.helpers import ROOT, cli_env, git, run_cli, shop_repo, write_config
+from tests.reliability.helpers import ROOT, git, shop_repo, write_config
+from tests.subprocess_cli import cli_env, run_cli
 
 # ---------------------------------------------------------------------- 1. the guards
 

@@ -33,8 +33,9 @@ import pytest
 from tests.kubeapi import KubeApiServer, Store, load_scenario
 from tests.kubeapi.fixtures import kubeconfig_for
 from tests.reliability.githttp import GitHttpRemote
-from tests.reliability.helpers import ROOT, cli_env, git, run_cli, shop_repo
+from tests.reliability.helpers import ROOT, git, shop_repo
 from tests.service.helpers import http_get, wait_for
+from tests.subprocess_cli import cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
