@@ -9,14 +9,12 @@ annotations, and resolve once Git is changed to match the cluster.  Every PromQL
 expression of dashboards/ and alerts/ then runs against that Prometheus.
 
 The direct path (driftwatch -> Alertmanager, ``alertmanager.urls``) is proven the
-same way when ``serve`` wires the Alertmanager sink.
+same way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import inspect
 import shutil
 import subprocess
 import sys
@@ -49,11 +47,7 @@ from tests.alerts.procs import (
 )
 from tests.alerts.prom_api import query, query_errors, rule_health
 
-_MISSING = [m for m in ("driftwatch.pipeline", "tests.kubeapi") if not importlib.util.find_spec(m)]
 pytestmark = [
-    pytest.mark.skipif(
-        bool(_MISSING), reason=f"not importable yet: {', '.join(_MISSING)} (built in parallel)"
-    ),
     needs_prometheus,
     needs_alertmanager,
     pytest.mark.e2e,
@@ -72,16 +66,6 @@ NOT_ALWAYS_EXPORTED = {
     "driftwatch_watch_mismatches_total": "only for targets with watch: true",
 }
 """Counters a healthy polling run does not (yet) export; still checked against the contract."""
-
-
-def _serve_wires_alertmanager() -> bool:
-    import driftwatch.cli.serve_cmd as serve_cmd
-    import driftwatch.service as service
-
-    sources = [inspect.getsource(serve_cmd)]
-    for path in Path(service.__file__).parent.glob("*.py"):
-        sources.append(path.read_text())
-    return any("AlertmanagerNotifier" in s for s in sources)
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -230,8 +214,6 @@ def test_drift_alert_fires_through_prometheus_and_alertmanager_and_resolves(
 def test_direct_alert_from_serve_reaches_alertmanager_and_resolves(
     tmp_path: Path, shop_cluster: Path
 ):
-    if not _serve_wires_alertmanager():
-        pytest.skip("driftwatch serve does not wire driftwatch.sinks.alertmanager yet")
     repo = _shop_repo(tmp_path)
     with webhook_receiver() as hook, alertmanager(tmp_path, hook.url + "/hook") as am_url:
         external = "http://driftwatch.example:8080"

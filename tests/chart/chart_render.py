@@ -15,18 +15,6 @@ CI_VALUES = CHART / "ci"
 RELEASE = "driftwatch"
 NAMESPACE = "driftwatch"
 
-# A stand-in dashboard, used only while the repository has no dashboards/ yet, so the
-# template that packs dashboards into a ConfigMap is still exercised.
-SAMPLE_DASHBOARD = b'{\n  "title": "sample {{ not a template }}",\n  "panels": []\n}\n'
-SAMPLE_RULES = b"""groups:
-  - name: sample
-    rules:
-      - alert: SampleAlert
-        expr: vector(1) > 0
-        annotations:
-          summary: "{{ $labels.target }} sample"
-"""
-
 
 @dataclass(frozen=True)
 class Rendered:

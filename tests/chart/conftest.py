@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +9,6 @@ import pytest
 
 from tests.chart.chart_render import (
     CHART,
-    SAMPLE_DASHBOARD,
-    SAMPLE_RULES,
     Rendered,
     ci_values,
     has_assets,
@@ -20,23 +17,11 @@ from tests.chart.chart_render import (
 
 
 @pytest.fixture(scope="session")
-def asset_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A chart with alert rules and dashboards: the real one, or a copy with stand-ins.
-
-    The real chart is used whenever it already holds both kinds of assets; otherwise a
-    copy gets a stand-in for the missing kind only.
-    """
-    alerts = has_assets(CHART, "alerts", "*.yaml")
-    dashboards = has_assets(CHART, "dashboards", "*.json")
-    if alerts and dashboards:
-        return CHART
-    copy = tmp_path_factory.mktemp("chart") / "driftwatch"
-    shutil.copytree(CHART, copy)
-    if not alerts:
-        (copy / "files" / "alerts" / "sample.yaml").write_bytes(SAMPLE_RULES)
-    if not dashboards:
-        (copy / "files" / "dashboards" / "sample.json").write_bytes(SAMPLE_DASHBOARD)
-    return copy
+def asset_chart() -> Path:
+    """The chart, which must ship alert rules and dashboards (scripts/sync-chart-assets.py)."""
+    assert has_assets(CHART, "alerts", "*.yaml"), "the chart has no files/alerts/*.yaml"
+    assert has_assets(CHART, "dashboards", "*.json"), "the chart has no files/dashboards/*.json"
+    return CHART
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ import shlex
 from typing import Any
 
 import click
-import pytest
 
+from driftwatch.cli import serve_cmd
 from tests.chart.chart_render import REPO, render_chart
 
 DOCKERFILE = (REPO / "Dockerfile").read_text()
@@ -89,9 +89,6 @@ def test_entrypoint_is_driftwatch_and_default_command_serves_the_chart_paths() -
 
 
 def _serve_command() -> click.Command:
-    serve_cmd = pytest.importorskip(
-        "driftwatch.cli.serve_cmd", reason="driftwatch serve is not built yet"
-    )
     command: click.Command = serve_cmd.command
     return command
 

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from driftwatch.config.model import HelmOptions, Renderer, Target
+from driftwatch.render import detect_renderer, render_target
+from driftwatch.source import GitSource
 from tests.chart.chart_render import CHART, VARIANTS, Rendered, ci_values
 
 
@@ -62,10 +64,6 @@ def chart_repo(tmp_path: Path, asset_chart: Path) -> Path:
 def test_driftwatch_renders_its_own_chart_from_git_like_helm_does(
     variant: str, chart_repo: Path, tmp_path: Path, render_variant: Callable[[str], Rendered]
 ) -> None:
-    render = pytest.importorskip("driftwatch.render", reason="driftwatch.render is not built")
-    source = pytest.importorskip("driftwatch.source", reason="driftwatch.source is not built")
-    if not hasattr(render, "render_target") or not hasattr(source, "GitSource"):
-        pytest.skip("driftwatch's desired-side API (render_target, GitSource) is not built yet")
     values: tuple[str, ...] = ()
     if variant != "defaults":
         values = (str(CHART / "ci" / f"{variant}-values.yaml"),)
@@ -79,9 +77,9 @@ def test_driftwatch_renders_its_own_chart_from_git_like_helm_does(
         namespace="driftwatch",
         helm=HelmOptions(release="driftwatch", values=values),
     )
-    checkout = source.GitSource(tmp_path / "cache").checkout(target)
-    desired = render.render_target(target, checkout)
+    checkout = GitSource(tmp_path / "cache").checkout(target)
+    desired = render_target(target, checkout)
     assert desired.errors == []
-    assert render.detect_renderer(target, checkout.root) is Renderer.HELM
+    assert detect_renderer(target, checkout.root) is Renderer.HELM
     declared = {(k.group, k.kind, k.namespace or "", k.name) for k in desired.objects}
     assert declared == {_key(o) for o in render_variant(variant).objects}

@@ -12,8 +12,6 @@ from tests.service.conftest import StartService
 from tests.service.helpers import FakeRunner, config, drift, http_json, wait_for
 from tests.service.test_reload import metric
 
-pytest.importorskip("driftwatch.sinks.eventlog", reason="audit log component not built yet")
-
 
 def test_events_and_drift_age_come_from_the_audit_log(
     start_service: StartService, tmp_path: Path

@@ -1,7 +1,5 @@
 """``driftwatch serve`` end to end: a subprocess against the Kubernetes API test server and a
 real Git repository made from the recorded shop scenario.
-
-Activates by itself once ``driftwatch.pipeline`` and ``tests.kubeapi`` exist (skips otherwise).
 """
 
 from __future__ import annotations
@@ -18,15 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.kubeapi import KubeApiServer, store_for_scenario
+from tests.kubeapi.fixtures import kubeconfig_for
 from tests.service.helpers import http_get, http_json, wait_for
-
-pytest.importorskip(
-    "driftwatch.pipeline", reason="the run pipeline (driftwatch/pipeline.py) is not built yet"
-)
-kubeapi = pytest.importorskip(
-    "tests.kubeapi", reason="the Kubernetes API test server is not built yet"
-)
-from tests.kubeapi.fixtures import kubeconfig_for  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
 SCENARIO = ROOT / "tests" / "fixtures" / "recorded" / "scenarios" / "shop"
@@ -49,7 +41,7 @@ def git_repo(path: Path) -> Path:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], object, list[str]]]:
-    server = kubeapi.KubeApiServer(kubeapi.store_for_scenario("shop/scale")).start()
+    server = KubeApiServer(store_for_scenario("shop/scale")).start()
     kubeconfig = kubeconfig_for(server, tmp_path / "kubeconfig")
     repo = git_repo(tmp_path / "shop")
     proc = subprocess.Popen(
