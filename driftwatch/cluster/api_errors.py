@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import urllib3
 
+from driftwatch.backoff import parse_retry_after
 from driftwatch.errors import ClusterError, truncate
 
 
@@ -36,14 +37,8 @@ class ApiRequestError(ClusterError):
 
 
 def retry_after_of(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (the seconds form kube-apiserver sends)."""
-    value = (headers or {}).get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+    """Seconds from a ``Retry-After`` header (kube-apiserver sends the seconds form)."""
+    return parse_retry_after((headers or {}).get("Retry-After"))
 
 
 def describe(error: BaseException) -> str:

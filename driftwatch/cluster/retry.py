@@ -1,4 +1,4 @@
-"""Bounded retries with exponential backoff and jitter for cluster reads.
+"""Bounded retries for cluster reads, waiting as :mod:`driftwatch.backoff` says.
 
 Retried: no answer at all (connection refused or reset, timeout), 429 (waiting
 what ``Retry-After`` says, capped) and 500/502/503/504.  Anything else — 401,
@@ -7,12 +7,12 @@ what ``Retry-After`` says, capped) and 500/502/503/504.  Anything else — 401,
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from driftwatch.backoff import retry_delay
 from driftwatch.cluster.api_errors import ApiRequestError
 
 T = TypeVar("T")
@@ -23,12 +23,6 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 def retryable(error: ApiRequestError) -> bool:
     """Whether trying the same request again may succeed."""
     return error.status is None or error.status in RETRYABLE_STATUS
-
-
-def equal_jitter(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with equal jitter: half the ceiling, plus up to half again."""
-    ceiling = min(cap, base * 2.0 ** (attempt - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +38,14 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
     def delay(self, attempt: int, error: ApiRequestError) -> float:
-        """Seconds to wait before try number ``attempt + 1`` (equal jitter)."""
-        if error.retry_after is not None:
-            return float(min(error.retry_after, self.max_retry_after))
-        return equal_jitter(attempt, self.base_delay, self.max_delay)
+        """Seconds to wait before try number ``attempt + 1``."""
+        return retry_delay(
+            attempt,
+            base=self.base_delay,
+            cap=self.max_delay,
+            retry_after=error.retry_after,
+            max_retry_after=self.max_retry_after,
+        )
 
     def call(self, request: Callable[[], T]) -> T:
         """Run ``request``, retrying retryable failures; the last error is re-raised."""

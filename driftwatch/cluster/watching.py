@@ -37,10 +37,11 @@ from typing import Any, Protocol
 
 import urllib3
 
+from driftwatch.backoff import equal_jitter
 from driftwatch.cluster.api_errors import ApiRequestError
 from driftwatch.cluster.client import Query, ReadOnlyClient
 from driftwatch.cluster.discovery import collection_path
-from driftwatch.cluster.retry import RetryPolicy, equal_jitter
+from driftwatch.cluster.retry import RetryPolicy
 from driftwatch.cluster.snapshot import Keep, SnapshotRequest, TypeRequest, take_snapshot
 from driftwatch.errors import ClusterError, truncate
 from driftwatch.model import (

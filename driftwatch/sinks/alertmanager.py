@@ -13,8 +13,8 @@ alert, and a failed run changes nothing: unknown is not absent.
 
 Delivery never blocks a run: ``emit`` only computes the batch and queues it.
 Each Alertmanager URL has its own worker thread, so one URL being down does
-not delay the others; a failed POST is retried with exponential backoff, a
-bounded number of times.
+not delay the others; a failed POST is retried a bounded number of times with
+jittered backoff, or after the ``Retry-After`` the answer asks for.
 """
 
 from __future__ import annotations

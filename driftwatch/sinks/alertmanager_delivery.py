@@ -4,8 +4,9 @@ A run must never wait for Alertmanager, and one unreachable Alertmanager must
 not delay the others, so each configured URL gets a thread with a small
 bounded queue (when full, the oldest batch is dropped: the next run or re-send
 carries the same state again).  A POST that fails with a connection error, a
-timeout, 429 or 5xx is retried with exponential backoff a bounded number of
-times; other 4xx answers are not retried.  Between batches the worker re-sends
+timeout, 429 or 5xx is retried a bounded number of times, waiting as
+:mod:`driftwatch.backoff` says (equal jitter, or the answer's ``Retry-After``,
+capped); other 4xx answers are not retried.  Between batches the worker re-sends
 every firing alert once per resend interval, so alerts of a target whose
 interval is longer than Alertmanager's patience stay active.
 """
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from driftwatch.backoff import parse_retry_after, retry_delay
 from driftwatch.errors import truncate
 from driftwatch.redact import scrub_text
 
@@ -59,6 +61,7 @@ class DeliveryWorker(threading.Thread):
         attempts: int = 4,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        max_retry_after: float = 30.0,
         queue_size: int = 32,
         on_delivery: DeliveryHook | None = None,
     ) -> None:
@@ -76,6 +79,7 @@ class DeliveryWorker(threading.Thread):
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._max_backoff = max_backoff
+        self._max_retry_after = max_retry_after
         self._queue: queue.Queue[list[Postable] | None] = queue.Queue(maxsize=queue_size)
         self._on_delivery = on_delivery
         self._pending = 0
@@ -145,8 +149,8 @@ class DeliveryWorker(threading.Thread):
 
     def _deliver(self, batch: list[Postable]) -> None:
         stop = self._stopping
-        delay = self._backoff
         for attempt in range(1, self._attempts + 1):
+            retry_after: float | None = None
             try:
                 response = self._session.post(self.endpoint, json=batch, timeout=self._timeout)
             except requests.RequestException as e:
@@ -162,6 +166,7 @@ class DeliveryWorker(threading.Thread):
                     scrub_text(f"HTTP {response.status_code}: {response.text}", self._secrets)
                 )
                 retry = response.status_code >= 500 or response.status_code == 429
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if not retry or attempt == self._attempts or stop.is_set():
                 log.error(
                     "alertmanager %s: gave up delivering %d alert(s): %s",
@@ -171,6 +176,13 @@ class DeliveryWorker(threading.Thread):
                 )
                 self._report(False)
                 return
+            delay = retry_delay(
+                attempt,
+                base=self._backoff,
+                cap=self._max_backoff,
+                retry_after=retry_after,
+                max_retry_after=self._max_retry_after,
+            )
             log.warning(
                 "alertmanager %s: delivery failed (%s); retry %d in %.1fs",
                 self._shown,
@@ -181,7 +193,6 @@ class DeliveryWorker(threading.Thread):
             if stop.wait(delay):
                 self._report(False)
                 return
-            delay = min(delay * 2, self._max_backoff)
 
     def _report(self, success: bool) -> None:
         if self._on_delivery is not None:

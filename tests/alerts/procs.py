@@ -81,6 +81,10 @@ class WebhookReceiver:
         self.status = status
         self.refuse = 0
         """Answer this many of the next requests with 503 (then ``status``)."""
+        self.retry_after: str | None = None
+        """A ``Retry-After`` header value sent with each refusal."""
+        self.arrivals: list[float] = []
+        """``time.monotonic()`` of each request's arrival."""
         self.gate: threading.Event | None = None
         """When set to an Event, each request waits for it before answering."""
         self._lock = threading.Lock()
@@ -88,17 +92,23 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                arrived = time.monotonic()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
                 if receiver.gate is not None:
                     receiver.gate.wait(30)
+                retry_after = None
                 with receiver._lock:
                     receiver.bodies.append(body)
+                    receiver.arrivals.append(arrived)
                     status = receiver.status
                     if receiver.refuse > 0:
                         receiver.refuse -= 1
                         status = 503
+                        retry_after = receiver.retry_after
                 self.send_response(status)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
+from email.utils import formatdate
 from typing import Any
 
 import pytest
@@ -226,6 +228,23 @@ def test_failed_post_is_retried_with_backoff_until_it_succeeds(receiver):
         sink.close()
     assert len(receiver.snapshot()) == 3
     assert outcomes == {(0, True): 1}
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_a_refused_post_waits_the_retry_after_alertmanager_asks_for(receiver, form):
+    wait = 1.5
+    receiver.refuse = 1
+    receiver.retry_after = (
+        f"{wait:g}" if form == "seconds" else formatdate(time.time() + wait + 1, usegmt=True)
+    )
+    sink = notifier(receiver.url, backoff=0.01)  # without Retry-After: ~10ms
+    try:
+        sink.emit(run(scaled()))
+        assert sink.flush(20)
+    finally:
+        sink.close()
+    first, second = receiver.arrivals
+    assert second - first >= wait - 0.1, "the retry came before Retry-After said"
 
 
 def test_retries_are_bounded_and_a_client_error_is_not_retried(receiver):
