@@ -5,16 +5,15 @@ points at, so it can run every few seconds.  The credentials are handed to git
 exactly as :class:`driftwatch.source.git.GitSource` hands them (environment only,
 never argv or the URL).  A target pinned to a commit has nothing to poll.
 
-The ref resolves as the checkout resolves it: ``HEAD``; a full ref name; else
-the branch ``refs/heads/<rev>``, then the tag ``refs/tags/<rev>`` (peeled to its
-commit).  When the remote's commit differs from the one the last run compared,
-the poller asks for a run once per new commit.
+The ref resolves as the checkout resolves it (:mod:`driftwatch.source.revs`):
+``HEAD``; a full ref name; else the branch ``refs/heads/<rev>``, then the tag
+``refs/tags/<rev>`` (peeled to its commit).  When the remote's commit differs
+from the one the last run compared, the poller asks for a run once per new commit.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,24 +24,27 @@ from driftwatch.config.model import Target
 from driftwatch.errors import DriftwatchError, truncate
 from driftwatch.redact import scrub_text
 from driftwatch.source.credentials import git_auth
+from driftwatch.source.revs import is_full_sha, remote_refs
 from driftwatch.source.urls import is_local_path, safe_url, split_credentials, strip_urls_in_text
 
 log = logging.getLogger(__name__)
 
-_FULL_SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
 LS_REMOTE_TIMEOUT = 30.0
 
 
 def ref_candidates(rev: str) -> list[str]:
-    """The ref names ``rev`` may mean on the remote, in order of preference ([] if a commit)."""
-    rev = rev.strip() or "HEAD"
-    if _FULL_SHA.match(rev):
+    """``ls-remote`` names ``rev`` may mean, preferred first ([] if a commit).
+
+    Annotated tags are listed twice by ``ls-remote``; the peeled ``<ref>^{}`` line
+    holds the commit.
+    """
+    if is_full_sha(rev.strip()):
         return []
-    if rev == "HEAD":
-        return ["HEAD"]
-    if rev.startswith("refs/"):
-        return [f"{rev}^{{}}", rev]
-    return [f"refs/heads/{rev}", f"refs/tags/{rev}^{{}}", f"refs/tags/{rev}"]
+    names: list[str] = []
+    for ref in remote_refs(rev):
+        peelable = ref != "HEAD" and not ref.startswith("refs/heads/")
+        names.extend([f"{ref}^{{}}", ref] if peelable else [ref])
+    return names
 
 
 def parse_ls_remote(output: str, candidates: list[str]) -> str | None:
@@ -66,10 +68,9 @@ def remote_sha(target: Target, cache_dir: Path, timeout: float = LS_REMOTE_TIMEO
     parts = split_credentials(target.repo)
     url = str(Path(parts.url).expanduser().resolve()) if is_local_path(parts.url) else parts.url
     auth = git_auth(target.credentials, parts, cache_dir)
-    patterns = [name for name in candidates if not name.endswith("^{}")]
-    try:
+    try:  # a pattern matches a ref name's tail: "<tag>^{}" must be asked for by name
         output = git.cmd.Git().ls_remote(
-            "--", url, *patterns, env=auth.env, kill_after_timeout=timeout
+            "--", url, *candidates, env=auth.env, kill_after_timeout=timeout
         )
     except git.GitError as e:
         detail = scrub_text(strip_urls_in_text(str(e)), auth.secrets)

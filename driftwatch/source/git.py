@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,8 @@ from driftwatch.source.cache import (
     open_or_init,
 )
 from driftwatch.source.credentials import GitAuth, git_auth
+from driftwatch.source.revs import is_full_sha as _is_full_sha
+from driftwatch.source.revs import may_be_commit, remote_refs
 from driftwatch.source.urls import is_local_path, safe_url, split_credentials, strip_urls_in_text
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 300.0
 _HEAD_REF = "refs/driftwatch/HEAD"
 _REFSPECS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
-_HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,19 +188,18 @@ class GitSource:
 # ---------------------------------------------------------------------- helpers
 
 
-def _is_full_sha(rev: str) -> bool:
-    return len(rev) in (40, 64) and bool(_HEX.match(rev))
+def _fetched_as(ref: str) -> str:
+    """The name ``_fetch`` stores the remote's ``ref`` under."""
+    if ref == "HEAD":
+        return _HEAD_REF
+    if ref.startswith("refs/heads/"):
+        return "refs/remotes/origin/" + ref.removeprefix("refs/heads/")
+    return ref
 
 
 def _candidates(rev: str) -> list[str]:
-    if rev == "HEAD":
-        return [_HEAD_REF]
-    if rev.startswith("refs/heads/"):
-        return ["refs/remotes/origin/" + rev.removeprefix("refs/heads/")]
-    if rev.startswith("refs/"):
-        return [rev]
-    names = [f"refs/remotes/origin/{rev}", f"refs/tags/{rev}"]
-    return [*names, rev] if _HEX.match(rev) else names
+    names = [_fetched_as(ref) for ref in remote_refs(rev)]
+    return [*names, rev] if may_be_commit(rev) else names
 
 
 def _resolve(repo: git.Repo, rev: str) -> str | None:

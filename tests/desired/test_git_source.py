@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from driftwatch.errors import SourceFetchError
+from driftwatch.service.git_poll import remote_sha
 from driftwatch.source import GitSource, safe_url
 from tests.desired.conftest import Remote, git, make_target
 
@@ -311,3 +312,30 @@ def test_concurrent_checkouts_of_one_repository(remote: Remote, source: GitSourc
     for thread in threads:
         thread.join()
     assert results == {"main": second, "v1": first, "HEAD": second}
+
+
+def test_the_git_poll_watches_the_commit_the_checkout_resolves(
+    remote: Remote, source: GitSource, tmp_path: Path
+) -> None:
+    """A name that is both a branch and a tag means the branch; a tag means its commit."""
+    tagged = remote.commit({"f.yaml": "v: 1\n"})
+    git(remote.work, "tag", "-a", "release", "-m", "an annotated tag named like the branch")
+    git(remote.work, "tag", "-a", "v1", "-m", "release 1")
+    git(remote.work, "checkout", "--quiet", "-b", "release")
+    branch = remote.commit({"f.yaml": "v: 2\n"})
+    head = git(remote.work, "rev-parse", "main")
+    remote.push("main", "refs/heads/release", "--tags")
+
+    expected = {
+        "HEAD": head,
+        "main": head,
+        "release": branch,
+        "refs/tags/release": tagged,
+        "v1": tagged,
+        "refs/heads/release": branch,
+    }
+    for rev, sha in expected.items():
+        target = make_target(remote.bare, rev=rev)
+        assert source.checkout(target).revision.sha == sha, rev
+        assert remote_sha(target, tmp_path / "poll") == sha, rev
+    assert remote_sha(make_target(remote.bare, rev=tagged), tmp_path / "poll") is None
