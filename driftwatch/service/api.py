@@ -25,7 +25,7 @@ from driftwatch.config.model import Config, parse_duration
 from driftwatch.errors import DriftwatchError, truncate
 from driftwatch.model import DriftState, ObjectDrift, ResourceKey
 from driftwatch.run import TargetRun
-from driftwatch.service.audit import Audit, AuditUnavailableError
+from driftwatch.service.audit import Audit
 from driftwatch.service.state import LatestState, TargetState
 from driftwatch.sinks.http_api import ApiError
 from driftwatch.sinks.metrics import CONTENT_TYPE, MetricsStore, public_url
@@ -171,8 +171,6 @@ class ApiView:
                 resource=params.get("resource") or None,
                 limit=limit,
             )
-        except AuditUnavailableError as e:
-            raise ApiError(404, str(e)) from e
         except (DriftwatchError, ValueError) as e:
             raise ApiError(400, truncate(str(e))) from e
         return {"events": events}

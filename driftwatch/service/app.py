@@ -89,13 +89,13 @@ class Service:
         self.audit = audit
         self.state = LatestState()
         self.ages = DriftAgeTracker()
-        history = audit.history if audit is not None else None
         lookup = (
-            HistoryFirstSeen(history, self.ages).first_seen if history else self.ages.first_seen
+            HistoryFirstSeen(audit.history, self.ages).first_seen
+            if audit is not None
+            else self.ages.first_seen
         )
         self.metrics = metrics or MetricsStore(first_seen=lookup)
-        self._audit_counts = audit is not None and audit.counts() is not None
-        if audit is not None and self._audit_counts:
+        if audit is not None:
             self.metrics.event_counts = audit.counts
         self._reload_lock = threading.Lock()
         self._active = 0
@@ -336,12 +336,12 @@ class Service:
         self.ages.emit(run)
         if self.audit is not None:
             try:
-                for event_type in self.audit.emit(run):
-                    self.metrics.count_event(event_type)
-            except Exception as e:
-                if not self._audit_counts:  # else the recorder counts its own failures
-                    self.metrics.count_event_log_write_error()
+                self.audit.emit(run)
+            except DriftwatchError as e:  # the recorder counts it (event_counts)
                 log.error("audit log write failed: %s", truncate(str(e)))
+            except Exception:  # a defect, not a full disk: count it and show where
+                self.metrics.count_event_log_write_error()
+                log.exception("audit log write crashed")
         alerts = [self._alerts] if self._alerts is not None else []
         for sink in [*self._sinks, *alerts]:
             try:

@@ -1,8 +1,9 @@
 """When each drifted object was first seen drifted, for drift age in metrics and the API.
 
-The audit history (``driftwatch.history``) knows this across restarts; when it is
-not available, :class:`DriftAgeTracker` remembers it in memory from the reports
-the service sees (ages then restart with the process).
+The audit history (``driftwatch.history``) knows this across restarts; without a
+state directory, or for an object the history does not know, :class:`DriftAgeTracker`
+remembers it in memory from the reports the service sees (ages then restart with
+the process).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from driftwatch.model import DRIFT_STATES, DriftState, ResourceKey
 from driftwatch.run import RunStatus, TargetRun
@@ -56,45 +57,40 @@ class DriftAgeTracker:
         return entry[1] if entry is not None and entry[0] is state else None
 
 
+class DriftHistory(Protocol):
+    """What drift age needs of the audit history (``driftwatch.history.HistoryStore``)."""
+
+    def first_seen(self, target: str, key: ResourceKey) -> float | None:
+        """Unix time ``key`` was first seen drifted in its current episode (None: unknown)."""
+
+
 class HistoryFirstSeen:
     """First-seen times from the audit history, falling back to the in-memory tracker.
 
-    Assumes ``history.first_seen(target, key)`` returning a Unix time, an RFC 3339
-    string, a ``datetime`` or None.  Any other shape or any error uses the fallback.
+    A failed lookup answers from the tracker for that lookup only: the next one asks
+    the history again.  The failure is logged when it starts and when it ends, not
+    once per object per scrape.
     """
 
-    def __init__(self, history: Any, fallback: DriftAgeTracker) -> None:
+    def __init__(self, history: DriftHistory, fallback: DriftAgeTracker) -> None:
         self._history = history
         self._fallback = fallback
-        self._broken = not callable(getattr(history, "first_seen", None))
+        self._failing = False
 
     def first_seen(self, target: str, key: ResourceKey, state: DriftState) -> float | None:
         """The history's answer when it has one, else the tracker's."""
-        if not self._broken:
-            try:
-                value = self._history.first_seen(target, key)
-            except Exception as e:
-                log.warning(
-                    "drift history lookup failed, using in-memory ages: %s", type(e).__name__
-                )
-                self._broken = True
-            else:
-                seen = _to_unix(value)
-                if seen is not None:
-                    return seen
-        return self._fallback.first_seen(target, key, state)
-
-
-def _to_unix(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str):
-        return _parse_time(value)
-    return None
+        try:
+            seen = self._history.first_seen(target, key)
+        except Exception:  # drift age must not take /metrics or the API down
+            if not self._failing:
+                self._failing = True
+                log.exception("drift history lookup failed; using in-memory drift ages")
+            seen = None
+        else:
+            if self._failing:
+                self._failing = False
+                log.info("drift history lookups work again")
+        return seen if seen is not None else self._fallback.first_seen(target, key, state)
 
 
 def _parse_time(text: str) -> float | None:

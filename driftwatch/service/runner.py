@@ -2,15 +2,19 @@
 
 The real implementation is ``driftwatch.pipeline.Pipeline``; tests pass fakes.
 A runner is rebuilt from each (re)loaded configuration by a :data:`RunnerFactory`.
+Watch mode needs more of it (:class:`WatchRunner`): what the last run compared,
+and where its Git cache is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from driftwatch.config.model import Config
+from driftwatch.model import DesiredSet, LiveSnapshot, ResourceKey
+from driftwatch.pipeline import Pipeline
 from driftwatch.run import TargetRun
 from driftwatch.sinks.tracing import Tracer
 
@@ -20,6 +24,31 @@ class Runner(Protocol):
 
     def run(self, target_name: str) -> TargetRun:
         """Run ``target_name`` through every stage and return the outcome."""
+
+
+class GitCache(Protocol):
+    """Where a runner keeps its Git repositories (the Git poll reuses its credentials there)."""
+
+    @property
+    def cache_dir(self) -> Path:
+        """The cache directory."""
+
+
+@runtime_checkable
+class WatchRunner(Runner, Protocol):
+    """A runner that hands watch mode what its last full run compared (``Pipeline`` does)."""
+
+    @property
+    def git(self) -> GitCache:
+        """The runner's Git source."""
+
+    def take_compared(self, target_name: str) -> tuple[DesiredSet, LiveSnapshot] | None:
+        """The desired set and live snapshot of the last report (handed over once)."""
+
+    def keeper(
+        self, target_name: str, desired: DesiredSet
+    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
+        """Which live objects the comparison of ``target_name`` needs."""
 
 
 RunnerFactory = Callable[[Config], Runner]
@@ -32,9 +61,9 @@ def pipeline_factory(
     """A factory of ``driftwatch.pipeline.Pipeline`` objects sharing these directories."""
 
     def make(config: Config) -> Runner:
-        from driftwatch.pipeline import Pipeline  # type: ignore[import-not-found,unused-ignore]
-
-        runner: Runner = Pipeline(config, state_dir=state_dir, cache_dir=cache_dir, tracer=tracer)
+        runner: WatchRunner = Pipeline(
+            config, state_dir=state_dir, cache_dir=cache_dir, tracer=tracer
+        )
         return runner
 
     return make

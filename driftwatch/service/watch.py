@@ -23,12 +23,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from driftwatch.cluster.watching import WatchSettings
 from driftwatch.config.model import Config, Target
 from driftwatch.run import TargetRun
 from driftwatch.service.git_poll import GitPoller
+from driftwatch.service.runner import Runner, WatchRunner
 from driftwatch.service.scheduler import interval_of
 from driftwatch.service.target_watch import Emit, TargetWatch
 from driftwatch.sinks.metrics import MetricsStore
@@ -108,30 +108,33 @@ class WatchManager:
             except Exception:  # watch mode must never break a scheduled run
                 log.exception("pausing the watch failed", extra={"target": name})
 
-    def after_run(self, name: str, runner: Any, run: TargetRun) -> None:
+    def after_run(self, name: str, runner: Runner, run: TargetRun) -> None:
         """The full run was emitted: watch from its snapshot, poll Git from its commit."""
         try:
             self._after_run(name, runner, run)
         except Exception:  # watch mode must never break a scheduled run
             log.exception("resuming the watch failed", extra={"target": name})
 
-    def _after_run(self, name: str, runner: Any, run: TargetRun) -> None:
+    def _after_run(self, name: str, runner: Runner, run: TargetRun) -> None:
         watch = self.target_watch(name)
         if watch is None:
             return
-        take = getattr(runner, "take_compared", None)
-        compared = take(name) if callable(take) else None
+        if not isinstance(runner, WatchRunner):
+            log.warning(
+                "watch: true, but this runner (%s) cannot watch: full runs only",
+                type(runner).__name__,
+                extra={"target": name},
+            )
+            return
+        compared = runner.take_compared(name)
         with self._lock:
             config, target = self._config, self._targets.get(name)
         if config is None or target is None:
             return
         watch.resume(run, compared, runner, config.cluster_for(target))
-        self._poll_git(target, runner, run)
+        self._poll_git(target, runner.git.cache_dir, run)
 
-    def _poll_git(self, target: Target, runner: Any, run: TargetRun) -> None:
-        cache_dir = getattr(getattr(runner, "git", None), "cache_dir", None)
-        if not isinstance(cache_dir, Path):
-            return
+    def _poll_git(self, target: Target, cache_dir: Path, run: TargetRun) -> None:
         with self._lock:
             if self._closed.is_set() or self._watches.get(target.name) is None:
                 return
