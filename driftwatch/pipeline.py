@@ -21,10 +21,11 @@ from typing import Any
 from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
+from driftwatch.compare.ignore import IgnoreSpec
 from driftwatch.compare.selector import LabelSelector
 from driftwatch.compare.streaming import StreamingComparer, identity_only
 from driftwatch.compare.types import type_errors
-from driftwatch.config.model import Config, Target
+from driftwatch.config.model import Config, IgnoreRule, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
@@ -314,7 +315,7 @@ class Pipeline:
             marker=target.selector,
             tracking_annotation=target.tracking_annotation,
             unmanaged_kinds=frozenset(kinds),
-            ignore=(*config.ignore, *target.ignore),
+            ignore=tuple(_ignore_spec(rule) for rule in (*config.ignore, *target.ignore)),
             appliers=config.managers.appliers,
             controllers=config.managers.controllers,
             sensitive_annotations=frozenset(config.sensitive_annotations),
@@ -338,3 +339,16 @@ def _trim(body: dict[str, Any]) -> None:
             metadata["managedFields"] = [
                 e for e in entries if not (isinstance(e, dict) and e.get("subresource") == "status")
             ]
+
+
+def _ignore_spec(rule: IgnoreRule) -> IgnoreSpec:
+    """A configured ignore rule as the compare core takes it (plain data)."""
+    return IgnoreSpec(
+        paths=rule.paths,
+        group=rule.group,
+        kind=rule.kind,
+        namespace=rule.namespace,
+        name=rule.name,
+        managers=rule.managers,
+        reason=rule.reason,
+    )

@@ -17,13 +17,12 @@ from typing import Any
 
 from driftwatch.compare.applied import last_applied
 from driftwatch.compare.classify import Classifier, ObjectContext
-from driftwatch.compare.ignore import CompiledRule, compile_rules, hpa_targets
+from driftwatch.compare.ignore import CompiledRule, IgnoreSpec, compile_rules, hpa_targets
 from driftwatch.compare.managed import Ownership, parse_entries
 from driftwatch.compare.managers import ManagerRoles, Role
 from driftwatch.compare.schema import SchemaIndex, index_for
 from driftwatch.compare.selector import LabelSelector
 from driftwatch.compare.walk import diff
-from driftwatch.config.model import IgnoreRule
 from driftwatch.model import (
     DesiredSet,
     DriftState,
@@ -65,7 +64,7 @@ class CompareOptions:
     """Annotation whose presence marks ownership (e.g. Argo CD's tracking id)."""
     unmanaged_kinds: frozenset[GroupKind] = frozenset()
     """Kinds scanned for unmanaged objects besides those the target declares."""
-    ignore: tuple[IgnoreRule, ...] = ()
+    ignore: tuple[IgnoreSpec, ...] = ()
     appliers: tuple[str, ...] = ()
     controllers: tuple[str, ...] = ()
     sensitive_annotations: frozenset[str] = frozenset()

@@ -15,7 +15,6 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from driftwatch.compare.paths import Path, matches, parse
-from driftwatch.config.model import IgnoreRule
 from driftwatch.model import Attribution, ResourceKey, split_api_version
 
 HPA_RULE = "hpa-managed-replicas"
@@ -25,10 +24,27 @@ _REPLICAS: Path = ("spec", "replicas")
 
 
 @dataclass(frozen=True, slots=True)
+class IgnoreSpec:
+    """One ignore rule as plain data (the configuration's ``ignore`` entries, validated there).
+
+    Every selector given must match; ``paths`` are field paths in driftwatch's
+    notation with ``*`` for any list item or map key.
+    """
+
+    paths: tuple[str, ...] = ()
+    group: str | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+    managers: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledRule:
     """An ignore rule with its paths parsed."""
 
-    rule: IgnoreRule
+    rule: IgnoreSpec
     paths: tuple[Path, ...]
     name: str
 
@@ -54,7 +70,7 @@ class CompiledRule:
         return True
 
 
-def compile_rules(rules: Iterable[IgnoreRule]) -> tuple[CompiledRule, ...]:
+def compile_rules(rules: Iterable[IgnoreSpec]) -> tuple[CompiledRule, ...]:
     """Parse every rule's paths once (raises ValueError naming a bad path)."""
     compiled = []
     for index, rule in enumerate(rules):

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from driftwatch.compare import CompareOptions, compare_target
-from driftwatch.config.model import IgnoreRule
+from driftwatch.compare.ignore import IgnoreSpec
 from driftwatch.model import (
     ChangeKind,
     DesiredObject,
@@ -217,14 +217,14 @@ def test_the_same_addition_by_a_person_is_drift_with_attribution() -> None:
 def test_ignore_rule_by_path_wildcard_counts_instead_of_reporting() -> None:
     deploy = _doc("20-api.yaml", "Deployment")
     deploy["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/example/shop-api:9"
-    rule = IgnoreRule(paths=("/spec/template/spec/containers[*]/image",), kind="Deployment")
+    rule = IgnoreSpec(paths=("/spec/template/spec/containers[*]/image",), kind="Deployment")
     drift = _compare(deploy, ignore=(rule,))
     assert drift.state is DriftState.IN_SYNC
     assert [i.path for i in drift.ignored] == [f"{API}/image"]
 
 
 def test_ignore_rule_by_manager_only_hides_that_managers_changes() -> None:
-    rule = IgnoreRule(managers=("kubectl-label",))
+    rule = IgnoreSpec(managers=("kubectl-label",))
     desired = _doc("10-config.yaml", "ConfigMap")
     assert _compare(desired, case="label-add", ignore=(rule,)).state is DriftState.IN_SYNC
     assert _compare(desired, case="edit-cm", ignore=(rule,)).state is DriftState.MODIFIED
