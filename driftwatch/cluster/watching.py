@@ -333,7 +333,7 @@ class ScopeWatch:
             if self._stop.is_set():
                 break
             self._event(event)
-            del event  # nothing unredacted outlives its event
+            del event  # frees the unredacted object now (the raw line goes at the next event)
             delivered = True
         return delivered or time.monotonic() - started >= 1.0
 
@@ -358,7 +358,7 @@ class ScopeWatch:
             version = str((body.get("metadata") or {}).get("resourceVersion") or "")
             if kind in OBJECT_EVENTS:
                 redacted = self.redact(body)
-                del body, obj, event  # the unredacted object is dropped here
+                del body, obj, event  # not freed yet: _stream's loop drops the last reference
                 key = key_of(redacted)
                 wanted = kind != "DELETED" and (self.keep is None or self.keep(key, redacted))
                 self.sink.changed(self.scope, key, redacted if wanted else None, version)

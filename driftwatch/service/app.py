@@ -99,7 +99,8 @@ class Service:
             self.metrics.event_counts = audit.counts
         self._reload_lock = threading.Lock()
         self._active = 0
-        self._busy: dict[str, threading.Lock] = {}
+        self._running: set[str] = set()
+        """Targets with a run going on (guarded by ``_cond``; a name leaves when its run ends)."""
         self._stopping = False
         self._cond = threading.Condition()
         self._stop_requested = False
@@ -283,10 +284,10 @@ class Service:
         with self._cond:
             if self._stopping:
                 return False
-            busy = self._busy.setdefault(name, threading.Lock())
-            if not busy.acquire(blocking=False):
+            if name in self._running:
                 log.info("run skipped: the previous run is still going", extra={"target": name})
                 return False
+            self._running.add(name)
             self._active += 1
         try:
             runner = self._runner
@@ -309,7 +310,7 @@ class Service:
         finally:
             self.state.finished(name)
             with self._cond:
-                busy.release()
+                self._running.discard(name)
                 self._active -= 1
                 self._cond.notify_all()
 

@@ -223,6 +223,11 @@ class _Handler(BaseHTTPRequestHandler):
         head: bool = False,
         close: bool = False,
     ) -> None:
+        """Write one whole answer; a client gone mid-write only closes the connection.
+
+        Nothing else may be written after a failed write: the status line may be
+        out already, and a second answer (a 500) would follow a 200's headers.
+        """
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -233,9 +238,13 @@ class _Handler(BaseHTTPRequestHandler):
         if close:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
-        if not head and self.command != "HEAD":
-            self.wfile.write(body)
+        try:
+            self.end_headers()
+            if not head and self.command != "HEAD":
+                self.wfile.write(body)
+        except OSError as e:  # broken pipe, reset, write timeout: the client went away
+            self.close_connection = True
+            log.debug("http %s: client went away (%s)", self.address_string(), type(e).__name__)
 
 
 def _loopback(host: str) -> bool:
