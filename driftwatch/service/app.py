@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from driftwatch.config.model import Config
 from driftwatch.errors import ConfigError, DriftwatchError, truncate
@@ -32,6 +31,7 @@ from driftwatch.service.runner import Runner, RunnerFactory
 from driftwatch.service.scheduler import TargetScheduler, interval_of, trigger_for
 from driftwatch.service.state import LatestState
 from driftwatch.service.watch import WatchManager, WatchOptions
+from driftwatch.sinks.alertmanager import AlertmanagerNotifier
 from driftwatch.sinks.http_api import ApiServer, parse_listen
 from driftwatch.sinks.metrics import MetricsStore
 
@@ -107,7 +107,7 @@ class Service:
         self._reload_requested = False
         self._validate(config)
         self._config = config
-        self._alerts: Any = None
+        self._alerts: AlertmanagerNotifier | None = None
         self._alerts_for: object = None
         self._runner: Runner = runner_factory(config)
         self._scheduler = TargetScheduler(self._scheduled_run, max_workers=options.max_workers)
@@ -264,8 +264,6 @@ class Service:
         wanted = (config.alertmanager, config.instance)
         if wanted == self._alerts_for:
             return
-        from driftwatch.sinks.alertmanager import AlertmanagerNotifier
-
         if self._alerts is not None:
             self._alerts.close()
         self._alerts = AlertmanagerNotifier.from_config(
