@@ -33,6 +33,14 @@ class ResourceKey(NamedTuple):
         """The type part of the key."""
         return GroupKind(self.group, self.kind)
 
+    def unscoped(self) -> ResourceKey:
+        """This key as a cluster-scoped kind has it: no namespace."""
+        return self._replace(namespace="")
+
+    def scopings(self) -> tuple[ResourceKey, ResourceKey]:
+        """This key and its cluster-scoped form: a declared key before discovery says which."""
+        return self, self._replace(namespace="")
+
     def display(self) -> str:
         """``Kind.group/namespace/name`` as people read it (``Deployment.apps/shop/api``)."""
         kind = f"{self.kind}.{self.group}" if self.group else self.kind
@@ -186,6 +194,20 @@ class TypeRead:
     label_selector: str | None = None
     """Set when only objects matching it were read (kinds scanned for unmanaged objects):
     an object absent from such a read may still exist."""
+    scope_note: str | None = None
+    """Why a namespace this read did not cover is unknown, when the reason is not "not
+    read" (a foreign dump covers only the namespaces it holds items in); ``{kind}`` and
+    ``{namespace}`` are filled in."""
+
+    def key_for(self, key: ResourceKey) -> ResourceKey:
+        """A declared key as the cluster keys it: without a namespace if the kind is cluster-wide.
+
+        Rendering guesses the scope of kinds it does not know; discovery (this read's
+        resource) has the last word.
+        """
+        if key.namespace and self.resource is not None and not self.resource.namespaced:
+            return key.unscoped()
+        return key
 
     def covers(self, namespace: str) -> bool:
         """Whether an object in ``namespace`` would have been seen by this read."""
