@@ -12,7 +12,7 @@ apiVersion: the same object read at another version is the same object.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
@@ -364,6 +364,29 @@ class TargetReport:
     def drifted(self) -> list[ObjectDrift]:
         """Objects that are modified, missing or unmanaged."""
         return [o for o in self.objects if o.state in DRIFT_STATES]
+
+    def keeps_previous(self, key: ResourceKey, state: DriftState | None) -> bool:
+        """Whether an earlier verdict on ``key`` still stands: unknown is not absent.
+
+        ``state`` is this report's verdict on ``key`` (None: not listed).  It stands
+        when this report calls the object unknown, or no longer lists it while
+        something that could hide it failed: its type's read, or a Git source file.
+        """
+        if state is DriftState.UNKNOWN:
+            return True
+        return state is None and (key.group_kind in self.read_errors or bool(self.source_errors))
+
+    def still_standing(self, previous: Iterable[ObjectDrift]) -> list[ObjectDrift]:
+        """The drifted verdicts of ``previous`` that this report cannot overturn, by key."""
+        states = {o.key: o.state for o in self.objects}
+        return sorted(
+            (
+                o
+                for o in previous
+                if o.state in DRIFT_STATES and self.keeps_previous(o.key, states.get(o.key))
+            ),
+            key=lambda o: o.key,
+        )
 
     @property
     def complete(self) -> bool:
