@@ -4,10 +4,11 @@ inputs, judged by the server's own OpenAPI documents.
 The built-in schema index is trimmed from the very documents the test server
 records, so on recorded documents every path agrees by construction.  Here the
 server serves *modified* documents — a Pod template's containers keyed by
-``image`` instead of ``name`` (in every document that embeds PodSpec), and the Widget CRD (a schema the built-in index
-lacks) with its ``tags`` as a set — and the recorded changes ``set-image`` and
-``widget-patch`` are made live.  All three paths must report exactly the same
-drift, and that drift must show the modified schema was the one used.
+``image`` instead of ``name`` (in every document that embeds PodSpec), and the
+Widget CRD (a schema the built-in index lacks) with its ``tags`` as a set — and
+the recorded changes ``set-image`` and ``widget-patch`` are made live.  All three
+paths must report exactly the same drift, and that drift must show the modified
+schema was the one used.
 """
 
 from __future__ import annotations
