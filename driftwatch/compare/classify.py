@@ -33,7 +33,13 @@ from driftwatch.model import (
     IgnoredDrift,
     ResourceKey,
 )
-from driftwatch.redact import MASK, is_fingerprint, short_fingerprint
+from driftwatch.redact import (
+    MASK,
+    holds_secret_value,
+    is_core_secret,
+    is_fingerprint,
+    short_fingerprint,
+)
 
 
 @dataclass(slots=True)
@@ -57,7 +63,7 @@ class ObjectContext:
     @property
     def is_secret(self) -> bool:
         """Core v1 Secret: its data values are never shown."""
-        return self.key.kind == "Secret" and self.key.group == ""
+        return is_core_secret(self.key.kind, self.key.group)
 
 
 def _latest(entries: Iterable[ManagerEntry]) -> Attribution:
@@ -196,7 +202,7 @@ class Classifier:
         """The value as it may appear in a report: Secret data only as fingerprints."""
         if value is None:
             return None
-        secret_field = ctx.is_secret and bool(path) and path[0] in ("data", "stringData")
+        secret_field = ctx.is_secret and holds_secret_value(path)
         sensitive = (
             len(path) >= 3
             and path[0] == "metadata"

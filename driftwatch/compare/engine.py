@@ -38,7 +38,7 @@ from driftwatch.model import (
     TargetReport,
     split_api_version,
 )
-from driftwatch.redact import LAST_APPLIED, is_fingerprint
+from driftwatch.redact import LAST_APPLIED, is_core_secret, is_fingerprint
 
 _TOP_SKIP = frozenset({"apiVersion", "kind", "status", "metadata"})
 _META_SKIP = frozenset(
@@ -299,7 +299,7 @@ def compare_bodies(
             update_appliers.append(entry)
         elif role is not Role.CONTROLLER:
             suspects.append((entry, role))
-    is_secret = key.kind == "Secret" and key.group == ""
+    is_secret = is_core_secret(key.kind, key.group)
     desired_view = _comparable(body, secret=is_secret)
     applied = last_applied(current)
     ctx = ObjectContext(

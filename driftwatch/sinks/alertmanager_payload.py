@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from driftwatch.errors import truncate
 from driftwatch.model import DriftState, FieldDrift, ObjectDrift, ResourceKey
-from driftwatch.redact import is_fingerprint, short_fingerprint
+from driftwatch.redact import is_core_secret, is_fingerprint, short_fingerprint
 
 RUNBOOK_BASE = "https://github.com/driftwatch/driftwatch/blob/main/docs/runbooks.md"
 
@@ -113,7 +113,7 @@ def alert_annotations(
 
 def drifted_fields(obj: ObjectDrift) -> str:
     """One line per drifted field: path, values (never a Secret's) and manager."""
-    secret = obj.key.kind == "Secret" and obj.key.group == ""
+    secret = is_core_secret(obj.key.kind, obj.key.group)
     lines = [_field_line(drift, show_values=not secret) for drift in obj.fields[:MAX_FIELDS]]
     if len(obj.fields) > MAX_FIELDS:
         lines.append(f"... and {len(obj.fields) - MAX_FIELDS} more")
