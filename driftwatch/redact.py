@@ -65,15 +65,22 @@ def holds_secret_value(path: Sequence[object]) -> bool:
 
 
 def pointer_segments(path: str) -> tuple[str, ...]:
-    """The segments of a rendered field path, JSON-pointer style (``/metadata/annotations/a~1b``).
+    """The leading segments of a rendered field path, as ``holds_secret_value`` needs them.
 
-    ``~1`` is ``/`` and ``~0`` is ``~`` inside a segment; a list item selector
-    (``[name=x]``) stays attached to its segment, which is all a prefix test needs.
+    Reports write JSON-pointer style (``/data/password``; ``~1`` is ``/`` and ``~0``
+    is ``~`` inside a segment); the dotted form of the recorded expectations
+    (``data.password``) is read too, an annotation key after
+    ``metadata.annotations.`` taken whole.  A list item selector (``[name=x]``)
+    stays attached to its segment, which is all a prefix test needs.
     """
-    parts = path.split("/")
-    if parts and parts[0] == "":
-        parts = parts[1:]
-    return tuple(p.replace("~1", "/").replace("~0", "~") for p in parts if p != "")
+    if path.startswith("/"):
+        parts = path[1:].split("/")
+        return tuple(p.replace("~1", "/").replace("~0", "~") for p in parts if p != "")
+    annotations = "metadata.annotations."
+    if path.startswith(annotations):
+        return ("metadata", "annotations", path[len(annotations) :])
+    head = path.split(".", 1)[0].split("[", 1)[0]
+    return (head,) if head else ()
 
 
 class SecretHasher:
