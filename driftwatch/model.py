@@ -285,6 +285,12 @@ class Attribution:
             parts.append(f"at {self.time}")
         return " ".join(parts)
 
+    def described(self) -> str:
+        """``kubectl-create (Update) at 2026-...``, or ``..., time unknown`` without a time."""
+        if self.manager is None:
+            return "unknown"
+        return self.display() if self.time else f"{self.display()}, time unknown"
+
 
 UNATTRIBUTED = Attribution(None)
 
@@ -325,10 +331,20 @@ class ObjectDrift:
     """Why, where the state alone does not say (``kind not served``, a read error)."""
     origin: SourceLocation | None = None
     api_version: str | None = None
+    created_by: Attribution | None = None
+    """For a live object not in Git (UNMANAGED): the ``managedFields`` entry that created it."""
+    changed_by: Attribution | None = None
+    """For a live object not in Git: the entry that changed it last."""
 
     @property
     def attribution(self) -> Attribution:
-        """The most recent attributed change among the drifted fields."""
+        """The most recent attributed change among the drifted fields.
+
+        An object that is drift as a whole (UNMANAGED: no drifted field) is
+        attributed to whoever created it.
+        """
+        if not self.fields and self.created_by is not None:
+            return self.created_by
         latest = UNATTRIBUTED
         for drift in self.fields:
             att = drift.attribution

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from driftwatch.compare.applied import last_applied
 from driftwatch.compare.classify import Classifier, ObjectContext
 from driftwatch.compare.ignore import CompiledRule, compile_rules, hpa_targets, is_hpa
-from driftwatch.compare.managed import Ownership, parse_entries
+from driftwatch.compare.managed import Ownership, creator_and_last, parse_entries
 from driftwatch.compare.managers import ManagerRoles, Role
 from driftwatch.compare.marker import Marker
 from driftwatch.compare.schema import SchemaIndex, index_for
@@ -218,15 +218,7 @@ def compare_keys(
 
 
 def _with_origin(verdict: ObjectDrift, origin: Any, api_version: str) -> ObjectDrift:
-    return ObjectDrift(
-        verdict.key,
-        verdict.state,
-        verdict.fields,
-        verdict.ignored,
-        verdict.reason,
-        origin,
-        api_version,
-    )
+    return replace(verdict, origin=origin, api_version=api_version)
 
 
 def _hpa_sources(desired: DesiredSet, live: LiveSnapshot) -> Iterable[Mapping[str, Any]]:
@@ -386,7 +378,14 @@ def _unmanaged_drift(key: ResourceKey, body: Mapping[str, Any], desired: Desired
         return ObjectDrift(
             key, DriftState.UNKNOWN, reason=unreadable_reason(desired), api_version=api_version
         )
-    return ObjectDrift(key, DriftState.UNMANAGED, api_version=api_version)
+    created, changed = creator_and_last(parse_entries(body.get("metadata") or {}))
+    return ObjectDrift(
+        key,
+        DriftState.UNMANAGED,
+        api_version=api_version,
+        created_by=created,
+        changed_by=changed,
+    )
 
 
 def unreadable_reason(desired: DesiredSet) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftwatch.compare.paths import ItemKey, Segment, SetValue
-from driftwatch.model import Attribution
+from driftwatch.model import UNATTRIBUTED, Attribution
 
 FieldsTrie = Mapping[str, Any]
 
@@ -144,3 +144,24 @@ class Ownership:
                         continue
             self._item_index[id(node)] = cached
         return [(p, k) for p, k in cached if k.startswith(prefix)]
+
+
+def creator_and_last(entries: Sequence[ManagerEntry]) -> tuple[Attribution, Attribution]:
+    """Who created an object and who changed it last, from its ``managedFields`` entries.
+
+    Status writes never create or change what a person declared, so they are left
+    out.  The creator is the entry with the earliest time (the first listed on a
+    tie).  An entry without a time (the API server records none for a write
+    through ``scale``, as ``kubectl scale`` makes) can never be the creation, and
+    cannot be ordered: it is taken as the last change rather than hidden, shown
+    with ``time unknown``; otherwise the last change is the latest time (the last
+    listed on a tie).
+    """
+    writes = [e for e in entries if e.subresource != "status"]
+    if not writes:
+        return UNATTRIBUTED, UNATTRIBUTED
+    timed = [e for e in writes if e.time]
+    untimed = [e for e in writes if not e.time]
+    first = min(timed, key=lambda e: str(e.time)) if timed else writes[0]
+    last = untimed[-1] if untimed else max(reversed(timed), key=lambda e: str(e.time))
+    return first.attribution, last.attribution

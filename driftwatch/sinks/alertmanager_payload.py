@@ -92,16 +92,21 @@ def alert_annotations(
             "but does not exist in the cluster."
         )
     else:
+        created = obj.created_by.described() if obj.created_by else "unknown"
+        last = obj.changed_by.described() if obj.changed_by else changed_by
         description = (
             f"{what} carries the ownership marker of target {target} but Git does not "
-            f"declare it; last changed by {changed_by}."
+            f"declare it; created by {created}, last changed by {last}."
         )
+        changed_by = last
     annotations = {
         "summary": SUMMARIES[obj.state],
         "description": description,
         "changed_by": changed_by,
         "runbook_url": f"{RUNBOOK_BASE}#{ALERTNAMES[obj.state].lower()}",
     }
+    if obj.created_by is not None:
+        annotations["created_by"] = obj.created_by.described()
     if obj.fields:
         annotations["drifted_fields"] = drifted_fields(obj)
     if obj.origin is not None:

@@ -148,6 +148,9 @@ def _object_data(t: Transition) -> dict[str, Any]:
             if len(drift.fields) > MAX_FIELDS:
                 data["fieldsOmitted"] = len(drift.fields) - MAX_FIELDS
             data["attribution"] = _attribution(drift.attribution)
+            if drift.created_by is not None:
+                data["createdBy"] = _attribution(drift.created_by)
+                data["changedBy"] = _attribution(drift.changed_by or drift.created_by)
         if drift.reason:
             data["reason"] = drift.reason
         if drift.origin is not None:
