@@ -20,8 +20,8 @@ from tests.alerts.procs import webhook_receiver
 from tests.kubeapi import KubeApiServer
 from tests.kubeapi.fixtures import kubeconfig_for
 from tests.reliability.conftest import LiveFactory
-from tests.reliability.helpers import MARKER, shop_repo
-from tests.subprocess_cli import run_cli
+from tests.reliability.helpers import shop_repo
+from tests.subprocess_cli import check_against, run_cli
 
 CREATED = {
     "manager": "kubectl-create",
@@ -49,21 +49,7 @@ def test_an_unmanaged_object_names_its_creator_and_last_writer_everywhere(
     repo = shop_repo(tmp_path / "repo")
 
     kubeconfig = kubeconfig_for(cluster, tmp_path / "kubeconfig")
-    quick = (
-        "check",
-        "--repo",
-        str(repo),
-        "--rev",
-        "main",
-        "--path",
-        ".",
-        "--selector",
-        MARKER,
-        "--kubeconfig",
-        str(kubeconfig),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    )
+    quick = check_against(repo, kubeconfig, tmp_path / "cache")
     text = run_cli(*quick)
     assert text.returncode == 1, text.stdout + text.stderr
     assert (

@@ -22,9 +22,9 @@ from typing import Any
 from tests.kubeapi import KubeApiServer
 from tests.kubeapi.fixtures import kubeconfig_for
 from tests.kubeapi.recordings import read_json
-from tests.subprocess_cli import run_cli
+from tests.subprocess_cli import check_against, run_cli
 from tests.watch.conftest import StartWatched
-from tests.watch.helpers import MARKER, eventually, put_case
+from tests.watch.helpers import eventually, put_case
 
 Verdicts = list[tuple[str, str, str, str, list[tuple[str, str, str | None]]]]
 
@@ -94,23 +94,7 @@ def test_check_serve_and_watch_agree_under_a_modified_openapi(
     from_serve = _verdicts(entry["report"])
 
     kubeconfig = kubeconfig_for(server, tmp_path / "kubeconfig")
-    result = run_cli(
-        "check",
-        "--repo",
-        str(watching.repo),
-        "--rev",
-        "main",
-        "--path",
-        ".",
-        "--selector",
-        MARKER,
-        "--kubeconfig",
-        str(kubeconfig),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "-o",
-        "json",
-    )
+    result = run_cli(*check_against(watching.repo, kubeconfig, tmp_path / "cache", "-o", "json"))
     assert result.returncode == 1, result.stdout + result.stderr
     from_check = _verdicts(json.loads(result.stdout)["targets"][0]["report"])
 
