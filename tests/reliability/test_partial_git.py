@@ -20,8 +20,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.alerts.procs import webhook_receiver
 from tests.cli.test_incomplete_inputs import DECLARED_IN_CONFIG, corrupt_config_file
 from tests.kubeapi import KubeApiServer
+from tests.kubeapi.fixtures import kubeconfig_for
 from tests.reliability.conftest import LiveFactory
-from tests.reliability.helpers import metric, shop_repo, short_types
+from tests.reliability.helpers import metric, shop_repo, short_types, write_config
+from tests.subprocess_cli import run_cli
 
 
 def _latest_batch(posted: Callable[[], list[Any]], since: int) -> list[dict[str, Any]]:
@@ -93,3 +95,17 @@ def test_a_corrupted_file_raises_and_resolves_nothing_against_a_live_cluster(
         assert _ends(batch[0]) > time.time() + 60  # still firing, not resolved
         every = [a for body in alertmanager.snapshot() for a in body]
         assert not [a for a in every if a["labels"]["drift_type"] == "unmanaged"]
+
+    # `check` against the same cluster says the same, in its text output.
+    config = write_config(
+        tmp_path / "check.json",
+        repo=str(repo),
+        kubeconfig=kubeconfig_for(cluster, tmp_path / "kubeconfig"),
+        cache_dir=tmp_path / "check-cache",
+        target={"unmanagedKinds": ["ConfigMap", "Secret"]},
+    )
+    text = run_cli("check", "--config", str(config))
+    assert text.returncode == 2, text.stdout + text.stderr
+    assert "UNMANAGED" not in text.stdout
+    for kind, name in DECLARED_IN_CONFIG:
+        assert f"UNKNOWN {kind}/shop/{name} (not in Git as read, but 10-config.yaml" in text.stdout
