@@ -60,7 +60,7 @@ _TYPES = {"integer": "i", "number": "n", "boolean": "b", "string": "s", "object"
 """OpenAPI ``type`` as the trimmed form keeps it (``t``), for the declared-type check."""
 
 
-def ref_name(schema: Mapping[str, Any]) -> str | None:
+def _ref_name(schema: Mapping[str, Any]) -> str | None:
     """The component a ``$ref`` (or a single-item ``allOf`` of one) points at, if any."""
     ref = schema.get("$ref")
     if ref is None:
@@ -74,7 +74,7 @@ def ref_name(schema: Mapping[str, Any]) -> str | None:
 
 def _trim(schema: Mapping[str, Any]) -> Trimmed:
     node: Trimmed = {}
-    ref = ref_name(schema)
+    ref = _ref_name(schema)
     if ref == QUANTITY_REF:
         node["s"] = "q"
     elif ref == INT_OR_STRING_REF or schema.get("x-kubernetes-int-or-string"):
