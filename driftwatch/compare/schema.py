@@ -206,6 +206,7 @@ class SchemaIndex:
         self._components: dict[str, Trimmed] = trimmed.get("components", {})
         self._gvk: dict[str, str] = trimmed.get("gvk", {})
         self._roots: dict[tuple[str, str, str], SchemaNode | None] = {}
+        self._exact: dict[tuple[str, str, str], SchemaNode | None] = {}
 
     def component(self, name: str) -> Trimmed | None:
         """A trimmed component schema by name."""
@@ -224,9 +225,12 @@ class SchemaIndex:
 
     def exact_root(self, group: str, version: str, kind: str) -> SchemaNode | None:
         """The schema of this very group/version/kind (no other version stands in)."""
-        name = self._gvk.get(f"{group}/{version}/{kind}")
-        raw = self._components.get(name) if name else None
-        return SchemaNode(raw, self) if raw is not None else None
+        key = (group, version, kind)
+        if key not in self._exact:
+            name = self._gvk.get(f"{group}/{version}/{kind}")
+            raw = self._components.get(name) if name else None
+            self._exact[key] = SchemaNode(raw, self) if raw is not None else None
+        return self._exact[key]
 
     def _any_version(self, group: str, kind: str) -> str | None:
         prefix, suffix = f"{group}/", f"/{kind}"
