@@ -17,6 +17,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.alerts.procs import webhook_receiver
+from tests.eventlog.helpers import validate
 from tests.kubeapi import KubeApiServer
 from tests.kubeapi.fixtures import kubeconfig_for
 from tests.reliability.conftest import LiveFactory
@@ -79,3 +80,4 @@ def test_an_unmanaged_object_names_its_creator_and_last_writer_everywhere(
 
     [event] = [e for e in service.events() if e["shorttype"] == "resource.unmanaged"]
     assert event["data"]["createdBy"] == CREATED and event["data"]["changedBy"] == LABELLED
+    validate([event])  # the published event schema knows both
