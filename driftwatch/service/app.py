@@ -255,9 +255,7 @@ class Service:
         if shard is None:
             return config
         owned = shard.select(config)
-        log.info(
-            "shard %s runs %d of %d target(s)", shard, len(owned.targets), len(config.targets)
-        )
+        log.info("shard %s runs %d of %d target(s)", shard, len(owned.targets), len(config.targets))
         return owned
 
     @staticmethod

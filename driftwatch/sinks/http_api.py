@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from driftwatch.config.sharding import Shard, owner_of
 from driftwatch.errors import ConfigError, truncate
@@ -47,6 +47,8 @@ MAX_PARAMS = 16
 JSON_TYPE = "application/json; charset=utf-8"
 REFRESH = "/api/v1/refresh"
 MAX_BODY = 4096
+TARGET_PAGES = "/targets/"
+"""Web pages of one target live under ``/targets/NAME``: redirected to the replica running it."""
 """Largest accepted request body (the refresh webhook's JSON)."""
 
 _API_PARAMS: dict[str, frozenset[str]] = {
@@ -178,6 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
                     405, {"error": "method not allowed"}, headers={"Allow": "POST"}, head=head
                 )
                 return
+            if self.redirect_to_owner(_page_target(path), head=head):
+                return
             if path not in self._ROUTES:
                 raise ApiError(404, "not found")
             backend = self.server.backend
@@ -280,6 +284,13 @@ def _loopback(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _page_target(path: str) -> str | None:
+    """The target a web page is about (``/targets/NAME...``), None for other paths."""
+    if not path.startswith(TARGET_PAGES):
+        return None
+    return unquote(path.removeprefix(TARGET_PAGES).split("/", 1)[0]) or None
 
 
 def _target_of(body: bytes) -> str:

@@ -174,3 +174,17 @@ def test_a_replica_whose_shard_owns_no_target_is_ready(start_service: StartServi
     status, _, body = request(base, "/readyz")
     assert status == 200 and "owns no target" in body["status"]
     assert request(base, "/api/v1/targets")[2]["targets"] == []
+
+
+def test_a_target_page_on_the_wrong_replica_is_redirected_to_the_owner(
+    start_service: StartService,
+) -> None:
+    shard = Shard(1, 3, TEMPLATE)
+    _, base = sharded(start_service, shard)
+    foreign = next(n for n in NAMES if owner_of(n, 3) == 0)
+    status, headers, _ = request(base, f"/targets/{foreign}/objects?kind=Deployment")
+    assert status == 307
+    assert headers["Location"] == (
+        f"http://driftwatch-0.driftwatch-headless.ops.svc:8080/targets/{foreign}"
+        "/objects?kind=Deployment"
+    )
