@@ -219,7 +219,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not target or shard is None or shard.owns(target):
             return False
         owner = owner_of(target, shard.count)
-        url = shard.redirect_url(target, self.path)
+        asked = urlsplit(self.path)
+        url = shard.redirect_url(target, asked.path + (f"?{asked.query}" if asked.query else ""))
         if url is None:
             raise ApiError(
                 421,

@@ -153,6 +153,10 @@ def test_a_request_for_another_replicas_target_is_redirected_to_it(
     payload = json.dumps({"target": foreign}).encode()
     status, headers, _ = request(base, "/api/v1/refresh", "POST", payload)
     assert status == 307 and headers["Location"] == owner + "/api/v1/refresh"
+    # so is a web page of the target
+    page = f"/targets/{foreign}/objects?kind=Deployment"
+    status, headers, _ = request(base, page)
+    assert status == 307 and headers["Location"] == owner + page
 
     assert request(base, f"/api/v1/drift?target={own}")[0] == 200
     unknown_here = next(f"x{i}" for i in range(100) if shard.owns(f"x{i}"))
@@ -175,16 +179,3 @@ def test_a_replica_whose_shard_owns_no_target_is_ready(start_service: StartServi
     assert status == 200 and "owns no target" in body["status"]
     assert request(base, "/api/v1/targets")[2]["targets"] == []
 
-
-def test_a_target_page_on_the_wrong_replica_is_redirected_to_the_owner(
-    start_service: StartService,
-) -> None:
-    shard = Shard(1, 3, TEMPLATE)
-    _, base = sharded(start_service, shard)
-    foreign = next(n for n in NAMES if owner_of(n, 3) == 0)
-    status, headers, _ = request(base, f"/targets/{foreign}/objects?kind=Deployment")
-    assert status == 307
-    assert headers["Location"] == (
-        f"http://driftwatch-0.driftwatch-headless.ops.svc:8080/targets/{foreign}"
-        "/objects?kind=Deployment"
-    )
