@@ -178,4 +178,3 @@ def test_a_replica_whose_shard_owns_no_target_is_ready(start_service: StartServi
     status, _, body = request(base, "/readyz")
     assert status == 200 and "owns no target" in body["status"]
     assert request(base, "/api/v1/targets")[2]["targets"] == []
-
