@@ -47,9 +47,9 @@ MAX_PARAMS = 16
 JSON_TYPE = "application/json; charset=utf-8"
 REFRESH = "/api/v1/refresh"
 MAX_BODY = 4096
+"""Largest accepted request body (the refresh webhook's JSON)."""
 TARGET_PAGES = "/targets/"
 """Web pages of one target live under ``/targets/NAME``: redirected to the replica running it."""
-"""Largest accepted request body (the refresh webhook's JSON)."""
 
 _API_PARAMS: dict[str, frozenset[str]] = {
     "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all"}),
