@@ -55,6 +55,9 @@ class ApiView:
     """Asks for a run of a target now (the service's ``WatchManager.request_run``)."""
     shard: Shard | None = None
     """This replica's shard (``config`` then holds only its targets); None: not sharded."""
+    all_targets: tuple[str, ...] = ()
+    """Every configured target, this replica's or not: pages link to all of them, and a
+    request for another replica's target is redirected there (:meth:`Shard.redirect_url`)."""
 
     def ready(self) -> tuple[bool, str]:
         """Ready once any target produced a report; it stays ready (scrapes go on)."""

@@ -109,6 +109,7 @@ class Service:
         self._stop_requested = False
         self._reload_requested = False
         self._validate(config)
+        every_target = tuple(t.name for t in config.targets)
         config = self._owned(config)
         self._config = config
         self._alerts: Any = None
@@ -131,6 +132,7 @@ class Service:
             next_runs=self._scheduler.next_run_times,
             refresh=self.watch.request_run,
             shard=options.shard,
+            all_targets=every_target,
         )
         host, port = parse_listen(options.listen or config.server.listen)
         self.http = ApiServer(self.view, host, port)
@@ -232,6 +234,7 @@ class Service:
             try:
                 config = self._loader()
                 self._validate(config)
+                every_target = tuple(t.name for t in config.targets)
                 config = self._owned(config)
                 token = read_token(self.options.token_file or config.server.token_file)
                 runner = self._factory(config)
@@ -245,6 +248,7 @@ class Service:
             ):
                 log.warning("server.listen changed: restart driftwatch to apply it")
             self._apply(config, runner, token)
+            self.view.all_targets = every_target
             self.metrics.count_config_reload(True)
             log.info("configuration reloaded: %d target(s)", len(config.targets))
             return True

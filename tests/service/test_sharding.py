@@ -178,3 +178,17 @@ def test_a_replica_whose_shard_owns_no_target_is_ready(start_service: StartServi
     status, _, body = request(base, "/readyz")
     assert status == 200 and "owns no target" in body["status"]
     assert request(base, "/api/v1/targets")[2]["targets"] == []
+
+
+def test_a_replica_knows_every_target_to_link_to(start_service: StartService) -> None:
+    """Pages on any replica can link to every target: the links reach the owner."""
+    runner = FakeRunner({n: [drift("api")] for n in NAMES})
+    options = ServiceOptions(listen="127.0.0.1:0", grace_period=10, shard=Shard(1, 3, TEMPLATE))
+    more = [*NAMES, "team-99"]
+    service, _ = start_service(
+        config(*NAMES), runner, options=options, config_loader=lambda: config(*more)
+    )
+    assert service.view.all_targets == tuple(NAMES)
+    assert {t.name for t in service.view.config.targets} < set(NAMES)
+    assert service.reload()
+    assert service.view.all_targets == tuple(more)
