@@ -8,7 +8,8 @@ Response shapes (stable; times are RFC 3339 UTC strings, durations seconds):
 * ``/api/v1/targets`` -> ``{"shard", "targets": [{"name", "cluster", "repository", "rev",
   "path", "schedule", "running", "running_since", "next_run_at", "last_run",
   "last_report_at", "stale": {"git", "cluster", "report"}}]}``.
-* ``/api/v1/events`` -> ``{"events": [CloudEvents as the audit log stores them]}``.
+* ``/api/v1/events`` -> ``{"shard", "events": [CloudEvents as the audit log stores them]}``
+  (a sharded replica's log holds its own targets' events).
 * ``"shard"``: null, or ``{"index", "count", "peers": [base URL per shard] | null}`` on a
   replica that runs one shard of the targets (``serve --shard``): it lists only its own.
 * ``POST /api/v1/refresh`` -> 202 ``{"target", "status": "accepted"}``: a run of that
@@ -192,7 +193,7 @@ class ApiView:
             raise ApiError(404, str(e)) from e
         except (DriftwatchError, ValueError) as e:
             raise ApiError(400, truncate(str(e))) from e
-        return {"events": events}
+        return {"shard": self._shard_json(), "events": events}
 
 
 def run_to_json(run: TargetRun) -> dict[str, Any]:

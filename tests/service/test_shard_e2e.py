@@ -189,6 +189,10 @@ def test_three_shards_split_thirty_targets_and_redirect_to_the_owner(
         assert body["shard"]["peers"] == replicas
         named, ran = metric_targets(url, shard)
         assert named == ran == set(listed[url]), f"{url} exports or runs another's target"
+        # its own event log: the drift its targets found, nobody else's
+        status, log = http_json(url, "/api/v1/events?type=drift.detected&limit=1000")
+        assert status == 200 and log["shard"]["index"] == shard
+        assert {e["subject"].split("/")[0] for e in log["events"]} == set(listed[url])
 
     # a request on the wrong replica is sent to the owner, and the owner answers it
     owners = {name: url for url, ns in listed.items() for name in ns}
