@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from driftwatch.config.model import Config
-from driftwatch.model import DesiredSet, LiveSnapshot, ResourceKey
-from driftwatch.pipeline import Pipeline
+from driftwatch.model import DesiredSet, ResourceKey
+from driftwatch.pipeline import Compared, Pipeline
 from driftwatch.run import TargetRun
 from driftwatch.sinks.tracing import Tracer
 
@@ -42,8 +42,8 @@ class WatchRunner(Runner, Protocol):
     def git(self) -> GitCache:
         """The runner's Git source."""
 
-    def take_compared(self, target_name: str) -> tuple[DesiredSet, LiveSnapshot] | None:
-        """The desired set and live snapshot of the last report (handed over once)."""
+    def take_compared(self, target_name: str) -> Compared | None:
+        """The desired set, live snapshot and judge of the last report (handed over once)."""
 
     def keeper(
         self, target_name: str, desired: DesiredSet

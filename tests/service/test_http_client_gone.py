@@ -46,6 +46,9 @@ class SlowBackend:
     def refresh_target(self, target: str) -> Any:
         raise AssertionError("not used")
 
+    def replica_shard(self) -> None:
+        return None
+
 
 @pytest.fixture
 def server() -> Iterator[tuple[SlowBackend, str]]:
