@@ -96,7 +96,7 @@ def _sinks(config: Config, state_dir: Path | None) -> list[Sink]:
     "-o",
     "--output",
     "output",
-    type=click.Choice(["text", "json", "junit"]),
+    type=click.Choice(["text", "json", "junit", "html"]),
     default="text",
     show_default=True,
     help="Output format (never a file).",
@@ -145,6 +145,10 @@ def command(
         from driftwatch.sinks.junit import to_junit
 
         click.echo(to_junit(runs), nl=False)
+    elif output == "html":
+        from driftwatch.sinks.web.report_html import render_report
+
+        click.echo(render_report(runs, config), nl=False)
     else:
         from driftwatch.sinks.text_report import overall, render_runs
 

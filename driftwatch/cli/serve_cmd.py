@@ -107,6 +107,7 @@ def command(**params: Any) -> None:
 
 def _build(params: dict[str, Any], tracer: Any) -> Any:
     from driftwatch.errors import ConfigError
+    from driftwatch.history.counts import DriftCountSeries
     from driftwatch.service import Service, ServiceOptions, open_audit, pipeline_factory
 
     interval = params["interval"]
@@ -132,6 +133,7 @@ def _build(params: dict[str, Any], tracer: Any) -> Any:
             options=options,
             config_loader=reload if config_path else None,
             audit=open_audit(config, state_dir),
+            series=DriftCountSeries(state_dir),
         )
     except ImportError as e:
         if e.name != "driftwatch.pipeline":

@@ -190,6 +190,23 @@ class ServerOptions(_Model):
     token_file: str | None = None
     """Bearer token for /api/* (file content); unset: /api/* is open."""
     max_drift_series: int = Field(default=2000, ge=0)
+    external_url: str | None = None
+    """driftwatch's own URL as people reach it (``https://driftwatch.example.com``): the
+    base of the page links in alerts; also ``alertmanager.externalUrl``'s default."""
+    grafana_url: str | None = None
+    """Grafana's base URL, for the pages' links to the target dashboard."""
+    git_web: dict[str, Literal["github", "gitlab", "bitbucket", "gitea"]] = Field(
+        default_factory=dict
+    )
+    """Self-hosted Git web UIs by host name (``git.acme.corp: gitea``), for file links;
+    github/gitlab/bitbucket/gitea/codeberg hosts are recognised by name."""
+
+    @field_validator("external_url", "grafana_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, not {value!r}")
+        return value
 
 
 class Config(_Model):

@@ -32,9 +32,9 @@ from driftwatch.sinks.alertmanager_delivery import DeliveryHook, DeliveryWorker,
 from driftwatch.sinks.alertmanager_payload import (
     alert_annotations,
     alert_labels,
-    drift_url,
     rfc3339,
 )
+from driftwatch.sinks.web.routes import object_url
 
 EXPIRY_INTERVALS = 4
 """A firing alert expires this many resend intervals after it was last sent."""
@@ -106,7 +106,10 @@ class AlertmanagerNotifier:
         """The notifier a configuration asks for, or None when it lists no Alertmanager."""
         if not config.alertmanager.urls:
             return None
-        return cls(config.alertmanager, instance=config.instance, **kwargs)
+        options = config.alertmanager
+        if options.external_url is None and config.server.external_url:
+            options = options.model_copy(update={"external_url": config.server.external_url})
+        return cls(options, instance=config.instance, **kwargs)
 
     # ------------------------------------------------------------------ Sink
 
@@ -154,7 +157,7 @@ class AlertmanagerNotifier:
             labels=alert_labels(target, obj, self._instance),
             annotations=alert_annotations(target, obj, external),
             starts_at=now,
-            generator_url=drift_url(external, target, obj.key) if external else None,
+            generator_url=object_url(external, target, obj.key) if external else None,
         )
 
     # ------------------------------------------------------------------ control

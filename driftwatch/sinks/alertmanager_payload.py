@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from driftwatch.errors import truncate
 from driftwatch.model import DriftState, FieldDrift, ObjectDrift, ResourceKey
 from driftwatch.redact import is_fingerprint, short_fingerprint
+from driftwatch.sinks.web.routes import object_url
 
 RUNBOOK_BASE = "https://github.com/driftwatch/driftwatch/blob/main/docs/runbooks.md"
 
@@ -107,6 +108,7 @@ def alert_annotations(
     if obj.origin is not None:
         annotations["git_source"] = obj.origin.display()
     if external_url:
+        annotations["object_url"] = object_url(external_url, target, key)
         annotations["drift_url"] = drift_url(external_url, target, key)
     return annotations
 

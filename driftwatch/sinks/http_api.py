@@ -10,6 +10,7 @@ never waits for a run or another request).  Routes::
     GET /api/v1/targets
     GET /api/v1/events      ?since=&type=&target=&resource=&limit=
     POST /api/v1/refresh    ?target=NAME or JSON {"target": NAME}: run it now (202)
+    everything else         the web pages (``driftwatch.sinks.web``), when given
 
 ``/api/*`` takes an optional bearer token (constant-time compare; a 401 says
 nothing but ``unauthorized``).  Without a token, ``POST /api/v1/refresh`` is
@@ -33,6 +34,7 @@ from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from driftwatch.errors import ConfigError
+from driftwatch.sinks.web.http import PageHandler, WebRequest, WebResponse
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         if urlsplit(self.path[:MAX_URL]).path.rstrip("/") != REFRESH:
-            self._not_allowed()
+            if not self._page("POST"):
+                self._not_allowed()
             return
         try:
             if len(self.path) > MAX_URL:
@@ -132,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._body()
             backend = self.server.backend
             token = backend.bearer_token()
-            if token is None and not _loopback(self.client_address[0]):
+            if token is None and not is_loopback(self.client_address[0]):
                 raise ApiError(403, "refresh without a token is only accepted from loopback")
             self._authorize(token)
             params = _params(urlsplit(self.path).query, frozenset({"target"}))
@@ -170,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return
             if path not in self._ROUTES:
+                if self._page("HEAD" if head else "GET"):
+                    return
                 raise ApiError(404, "not found")
             backend = self.server.backend
             if path == "/healthz":
@@ -190,6 +195,26 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("HTTP %s failed", urlsplit(self.path[:MAX_URL]).path)
             self._send(500, {"error": "internal error"}, head=head)
+
+    def _page(self, method: str) -> bool:
+        """Answer a web page (``driftwatch.sinks.web``) if the path is one; False if not."""
+        pages = self.server.pages
+        if pages is None or len(self.path) > MAX_URL:
+            return False
+        try:
+            body = self._body() if method == "POST" else b""
+        except ApiError as e:
+            self._send(e.status, {"error": e.message}, close=True)
+            return True
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = WebRequest(method, self.path, headers, body, self.client_address[0])
+        response: WebResponse | None = pages.handle(request)
+        if response is None:
+            return False
+        self._send_bytes(
+            response.status, response.body, response.content_type, headers=response.headers
+        )
+        return True
 
     def _authorize(self, token: str | None) -> None:
         if token is None:
@@ -238,7 +263,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether a client address is a loopback one (IPv4-mapped IPv6 too)."""
     try:
         address = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
@@ -282,19 +308,24 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address: tuple[str, int], backend: ApiBackend) -> None:
+    def __init__(
+        self, address: tuple[str, int], backend: ApiBackend, pages: PageHandler | None = None
+    ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.backend = backend
+        self.pages = pages
         super().__init__(address, _Handler)
 
 
 class ApiServer:
     """The HTTP server, serving on a background thread."""
 
-    def __init__(self, backend: ApiBackend, host: str, port: int) -> None:
+    def __init__(
+        self, backend: ApiBackend, host: str, port: int, pages: PageHandler | None = None
+    ) -> None:
         try:
-            self._server = _Server((host, port), backend)
+            self._server = _Server((host, port), backend, pages)
         except OSError as e:
             raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
         self._thread = threading.Thread(

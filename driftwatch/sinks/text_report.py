@@ -53,6 +53,10 @@ def _value_lines(value: Any) -> list[str]:
     return text.splitlines() or [""]
 
 
+value_lines = _value_lines
+"""A drifted value as the diff's lines (YAML), shared with the HTML views."""
+
+
 def field_hunk(drift: FieldDrift, paint: _Painter) -> list[str]:
     """One field as a unified-diff hunk."""
     who = drift.attribution.display()
