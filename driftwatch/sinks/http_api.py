@@ -186,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body, content_type = backend.metrics()
                 self._send_bytes(200, body, content_type, head=head)
             else:
-                self._authorize(backend.bearer_token())
+                self._authorize(backend.bearer_token(), session=True)
                 params = _params(url.query, _API_PARAMS[path])
                 self._send(200, backend.api(path, params), head=head)
         except ApiError as e:
@@ -216,8 +216,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return True
 
-    def _authorize(self, token: str | None) -> None:
+    def _authorize(self, token: str | None, *, session: bool = False) -> None:
+        """The bearer token, or (``session``: for reads) a page login's session cookie."""
         if token is None:
+            return
+        pages = self.server.pages
+        if session and pages is not None and pages.session_valid(self.headers.get("Cookie")):
             return
         scheme, _, given = (self.headers.get("Authorization") or "").partition(" ")
         expected = token.encode()

@@ -71,7 +71,9 @@ class Demo:
     base: str
     token: str | None
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    def get(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
         return request(self.base + path, headers=headers)
 
     def post(

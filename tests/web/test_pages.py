@@ -165,6 +165,6 @@ def test_check_writes_one_self_contained_html_report(tmp_path: Path) -> None:
     html = result.stdout
     assert html.startswith("<!doctype html>") and "<style>" in html
     assert 'content="default-src &#39;none&#39;' in html  # the file itself forbids any fetch
-    assert not re.search(r'<(?:link|script|img)\b', html, re.IGNORECASE)
+    assert not re.search(r"<(?:link|script|img)\b", html, re.IGNORECASE)
     assert "env[name=FEATURE_X]" in html and "kubectl-set" in html
     assert "&lt;script&gt;" in html and "s3cr3t-Shop-Pa55" not in html

@@ -190,6 +190,11 @@ class WebApp:
         except _RefusedError as e:
             return self._error(e.status, e.message)
 
+    def session_valid(self, cookie_header: str | None) -> bool:
+        """Whether the cookie proves a session under the configured token."""
+        token = self.source.bearer_token()
+        return token is not None and self.sessions.check(token, _cookie(cookie_header)) is not None
+
     # ------------------------------------------------------------------ pages
 
     def overview(self) -> dict[str, Any]:

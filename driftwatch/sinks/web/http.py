@@ -37,3 +37,9 @@ class PageHandler(Protocol):
 
     def handle(self, request: WebRequest) -> WebResponse | None:
         """The page's response, or None when the path is no page (the server answers 404)."""
+
+    def session_valid(self, cookie_header: str | None) -> bool:
+        """Whether a ``Cookie`` header holds a valid page session.
+
+        Lets the pages' JSON links open in the browser that logged in; never for POSTs.
+        """
