@@ -95,7 +95,9 @@ def test_drifted_object_fires_alert_with_identity_labels_links_and_field_paths(r
         "?target=shop&namespace=shop&kind=Deployment.apps&name=shop-api"
     )
     assert notes["drift_url"] == link
-    assert alert["generatorURL"] == link
+    page = "http://driftwatch.example:8080/targets/shop/objects/apps/Deployment/shop/shop-api"
+    assert notes["object_url"] == page
+    assert alert["generatorURL"] == page  # Alertmanager's "Source" link opens the object page
     assert notes["runbook_url"].endswith("docs/runbooks.md#driftwatchresourcedrifted")
     assert ts(alert["endsAt"]) > ts(alert["startsAt"]), "a firing alert must end in the future"
 

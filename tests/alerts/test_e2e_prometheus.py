@@ -270,7 +270,9 @@ def test_direct_alert_from_serve_reaches_alertmanager_and_resolves(
     assert notes["drifted_fields"].endswith("replicas (changed): 2 -> 4 by kubectl")
     assert notes["changed_by"].startswith("kubectl (Update/scale)")
     assert notes["drift_url"].startswith(f"{external}/api/v1/drift?target=shop&namespace=shop")
-    assert firing["generatorURL"] == notes["drift_url"]
+    assert firing["generatorURL"] == notes["object_url"] == (
+        f"{external}/targets/shop/objects/apps/Deployment/shop/shop-api"
+    )
     assert resolved["labels"] == firing["labels"]
 
 
