@@ -64,7 +64,9 @@ def test_required_alerts_exist_with_mixin_conventions():
         assert re.fullmatch(r"Driftwatch([A-Z][a-z0-9]+)+", name), name
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}, name
         notes = rule["annotations"]
-        assert set(notes) == {"summary", "description", "runbook_url"}, name
+        per_object = rule["expr"].strip().startswith("driftwatch_resource_drift{")
+        links = {"object_url"} if per_object else set()  # per-object alerts open the object page
+        assert set(notes) == {"summary", "description", "runbook_url", *links}, name
         assert "{{" not in notes["summary"], f"{name}: summary must be static"
         if name != "DriftwatchAbsent":  # absent() has no labels to template
             assert "{{" in notes["description"], f"{name}: description must be templated"

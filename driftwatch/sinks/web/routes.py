@@ -3,7 +3,8 @@
 Routes are matched on the raw (still percent-encoded) path, one segment per
 parameter, then each parameter is decoded: a name holding ``%2F`` stays one
 segment.  ``_`` stands for the core API group and for the namespace of a
-cluster-scoped object (Kubernetes names never contain ``_``).
+cluster-scoped object (Kubernetes names never contain ``_``); an empty segment
+is read the same, so a dashboard's link built from empty labels still lands.
 
 :func:`target_of` answers "which target is this request about?" for any page
 path (None for the overview and the login page); the sharding layer uses it to
@@ -42,8 +43,8 @@ ROUTES: tuple[Route, ...] = (
         "object",
         _GET,
         re.compile(
-            rf"^/targets/(?P<target>{_SEG})/objects/(?P<group>{_SEG})/(?P<kind>{_SEG})"
-            rf"/(?P<namespace>{_SEG})/(?P<name>{_SEG})$"
+            rf"^/targets/(?P<target>{_SEG})/objects/(?P<group>[^/]*)/(?P<kind>{_SEG})"
+            rf"/(?P<namespace>[^/]*)/(?P<name>{_SEG})$"
         ),
     ),
     Route("refresh", _POST, re.compile(rf"^/targets/(?P<target>{_SEG})/refresh$")),
@@ -82,7 +83,7 @@ def key_of(params: dict[str, str]) -> ResourceKey:
 
     def part(name: str) -> str:
         value = params[name]
-        return "" if value == EMPTY else value
+        return "" if value in (EMPTY, "") else value
 
     return ResourceKey(part("group"), params["kind"], part("namespace"), params["name"])
 
