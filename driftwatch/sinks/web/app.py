@@ -254,15 +254,15 @@ class WebApp:
         for st in STATE_ORDER:
             members = [
                 {
-                    "kind": r.kind,
+                    "kind": r.key.group_kind.display(),
                     "namespace": r.key.namespace,
                     "name": r.key.name,
                     "href": r.href,
                     "age": fmt_age(now - r.since) if r.since is not None else "",
                     "since": fmt_time(r.since),
                     "changed_by": r.changed_by,
-                    "fields": r.fields,
-                    "reason": r.reason,
+                    "fields": len(r.obj.fields),
+                    "reason": r.obj.reason,
                 }
                 for r in shown
                 if r.state is st

@@ -181,47 +181,49 @@ def chart_view(points: Sequence[CountPoint], now: float) -> dict[str, Any] | Non
 
 @dataclass(frozen=True, slots=True)
 class ObjectRow:
-    """One object in the target page's list."""
+    """One object in the target page's list (links and names built only for shown rows)."""
 
-    key: ResourceKey
-    state: DriftState
-    href: str
+    target: str
+    obj: ObjectDrift
     since: float | None
-    changed_by: str
-    fields: int
-    reason: str | None
 
     @property
-    def kind(self) -> str:
-        """``Kind.group``."""
-        return self.key.group_kind.display()
+    def key(self) -> ResourceKey:
+        """The object's identity."""
+        return self.obj.key
+
+    @property
+    def state(self) -> DriftState:
+        """Its drift state."""
+        return self.obj.state
+
+    @property
+    def href(self) -> str:
+        """Its object page."""
+        return object_path(self.target, self.obj.key)
+
+    @property
+    def changed_by(self) -> str:
+        """Who changed it last (empty: unknown)."""
+        att = self.obj.attribution
+        return att.display() if att.known else ""
 
 
 def object_rows(
     target: str, report: TargetReport, first_seen: FirstSeen, select: Callable[[ObjectDrift], bool]
 ) -> list[ObjectRow]:
     """The selected objects, by state (page order), longest drifting first, then by key."""
-    rows = []
-    for obj in report.objects:
-        if not select(obj):
-            continue
-        since = first_seen(obj.key, obj.state) if obj.state is not DriftState.IN_SYNC else None
-        att = obj.attribution
-        rows.append(
-            ObjectRow(
-                key=obj.key,
-                state=obj.state,
-                href=object_path(target, obj.key),
-                since=since,
-                changed_by=att.display() if att.known else "",
-                fields=len(obj.fields),
-                reason=obj.reason,
-            )
+    rows = [
+        ObjectRow(
+            target,
+            obj,
+            first_seen(obj.key, obj.state) if obj.state is not DriftState.IN_SYNC else None,
         )
+        for obj in report.objects
+        if select(obj)
+    ]
     order = {s: i for i, s in enumerate(STATE_ORDER)}
-    rows.sort(
-        key=lambda r: (order[r.state], r.since is None, r.since or 0.0, r.key)  # oldest first
-    )
+    rows.sort(key=lambda r: (order[r.obj.state], r.since is None, r.since or 0.0, r.obj.key))
     return rows
 
 
