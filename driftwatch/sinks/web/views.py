@@ -136,13 +136,15 @@ CHART_W, CHART_H = 240, 48
 def chart_view(points: Sequence[CountPoint], now: float) -> dict[str, Any] | None:
     """A step line of drifted objects (modified + missing + unmanaged) from the first point to now.
 
+    A dot marks the latest run; the dashed line, when any, counts unknown objects.
+
     Coordinates are computed here; the template draws them as an inline SVG
     polyline (presentation attributes only: no script, no inline style).
     """
     if not points:
         return None
     start = points[0].time
-    end = max(now, points[-1].time, start + 3600)
+    end = max(now, points[-1].time, start + 60)
     top = max(max(p.drifted for p in points), max(p.counts[3] for p in points), 1)
 
     def x(t: float) -> float:
@@ -169,6 +171,7 @@ def chart_view(points: Sequence[CountPoint], now: float) -> dict[str, Any] | Non
         "drifted": steps(drifted),
         "unknown": steps(unknown) if any(unknown) else None,
         "now": drifted[-1],
+        "dot": (x(points[-1].time), y(drifted[-1])),
         "max": max(drifted),
         "since": fmt_time(start),
         "span": fmt_age(end - start),
