@@ -32,6 +32,7 @@ OUT = ROOT / "docs" / "images"
 
 
 def main() -> None:
+    """Serve the examples, walk the pages, write the two screenshots."""
     config = load_config(ROOT / "examples" / "driftwatch.yaml")
     config = config.model_copy(
         update={"server": config.server.model_copy(update={"listen": "127.0.0.1:0"})}

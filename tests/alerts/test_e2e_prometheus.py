@@ -215,6 +215,8 @@ def test_drift_alert_fires_through_prometheus_and_alertmanager_and_resolves(
         "for more than 15 minutes; last changed by kubectl.",
         "runbook_url": "https://github.com/driftwatch/driftwatch/blob/main/docs/runbooks.md"
         "#driftwatchresourcedrifted",
+        "object_url": "https://driftwatch.example.com/targets/shop/objects/apps/Deployment/shop"
+        "/shop-api",
     }
     assert resolved["labels"] == firing["labels"]
     assert errors == []

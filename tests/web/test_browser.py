@@ -89,6 +89,10 @@ def test_overview_to_a_fields_diff_and_author_in_two_clicks(page: Any, demo: Dem
     assert timeline.count() >= 1 and "drift detected" in timeline.first.inner_text()
     screenshot(page, "object")
 
+    page.click("text=raw events")  # follow the timeline to the audit log's records
+    events = page.locator("body").inner_text()
+    assert '"type": "io.driftwatch.drift.detected"' in events and "FEATURE_X" in events
+    page.go_back()
     page.click("text=Raw JSON")
     assert '"target": "shop-api"' in page.locator("body").inner_text()
 

@@ -1,4 +1,4 @@
-"""What a new user sees: ``driftwatch serve --config examples/driftwatch.yaml``, then the URL it prints."""
+"""What a new user sees: `driftwatch serve --config examples/driftwatch.yaml`, then its URL."""
 
 from __future__ import annotations
 

@@ -84,3 +84,9 @@ def grafana_target_url(grafana: str | None, target: str) -> str | None:
 def api_json_url(target: str, key: ResourceKey) -> str:
     """This object's entry in ``/api/v1/drift`` (a path on the same server)."""
     return drift_url("", target, key)
+
+
+def api_events_url(target: str, key: ResourceKey) -> str:
+    """This object's audit events in ``/api/v1/events`` (a path on the same server)."""
+    query = urlencode({"target": target, "resource": key.display(), "limit": "1000"})
+    return f"/api/v1/events?{query}"

@@ -23,9 +23,15 @@ from driftwatch.model import (
     TargetReport,
 )
 from driftwatch.run import TargetRun
+from driftwatch.sinks.eventlog.segments import record_time
 from driftwatch.sinks.metrics import public_url
 from driftwatch.sinks.text_report import value_lines
-from driftwatch.sinks.web.links import api_json_url, git_file_url, grafana_target_url
+from driftwatch.sinks.web.links import (
+    api_events_url,
+    api_json_url,
+    git_file_url,
+    grafana_target_url,
+)
 from driftwatch.sinks.web.routes import object_path, refresh_path, target_path
 
 FirstSeen = Callable[[ResourceKey, DriftState], float | None]
@@ -74,15 +80,6 @@ def fmt_age(seconds: float | None) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
-
-
-def _iso_time(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 # ----------------------------------------------------------------------------- runs
@@ -279,6 +276,7 @@ def object_view(
         "revision": revision_view(rev.sha, rev.ref, rev.subject) if rev else None,
         "grafana_url": grafana_target_url(links.grafana_url, target_name),
         "json_url": api_json_url(target_name, obj.key),
+        "events_url": api_events_url(target_name, obj.key),
         "href": object_path(target_name, obj.key),
         "target_href": target_path(target_name),
         "since": fmt_time(since),
@@ -319,7 +317,7 @@ def timeline_view(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         who = data.get("attribution") if isinstance(data.get("attribution"), Mapping) else None
         out.append(
             {
-                "time": fmt_time(_iso_time(str(event.get("time") or ""))) or str(event.get("time")),
+                "time": fmt_time(record_time(event)) or str(event.get("time") or ""),
                 "type": short,
                 "label": _EVENT_LABEL.get(short, short),
                 "state": str(data.get("state") or ""),
