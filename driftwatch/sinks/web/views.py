@@ -275,7 +275,8 @@ def object_view(
         "git_url": git_url,
         "revision": revision_view(rev.sha, rev.ref, rev.subject) if rev else None,
         "grafana_url": grafana_target_url(links.grafana_url, target_name),
-        "json_url": api_json_url(target_name, obj.key),
+        "json_url": api_json_url(target_name, obj.key)
+        + ("&all=1" if obj.state is DriftState.IN_SYNC else ""),
         "events_url": api_events_url(target_name, obj.key),
         "href": object_path(target_name, obj.key),
         "target_href": target_path(target_name),
