@@ -168,3 +168,26 @@ def test_check_writes_one_self_contained_html_report(tmp_path: Path) -> None:
     assert not re.search(r"<(?:link|script|img)\b", html, re.IGNORECASE)
     assert "env[name=FEATURE_X]" in html and "kubectl-set" in html
     assert "&lt;script&gt;" in html and "s3cr3t-Shop-Pa55" not in html
+
+
+def test_timeline_follows_an_episode_to_its_resolution(tmp_path: Path) -> None:
+    import subprocess
+
+    running = start_demo(tmp_path)
+    try:
+        repo = tmp_path / "repo"
+        api = repo / "examples/gitops/shop-api/base/api.yaml"
+        text = api.read_text()
+        declared = '            - name: FEATURE_X\n              value: "on"\n'
+        api.write_text(text.replace("          env:\n", "          env:\n" + declared, 1))
+        git = ["git", "-C", str(repo), "-c", "user.name=Dev", "-c", "user.email=d@example.com"]
+        subprocess.run([*git, "commit", "-qam", "declare FEATURE_X"], check=True)
+        assert running.service.run_target("shop-api")
+        path = "/targets/shop-api/objects/apps/Deployment/shop/shop-api"
+        status, _, html = running.get(path)
+        assert status == 200 and "in sync" in html
+        labels = re.findall(r"</time> <strong>([^<]+)</strong>", html)
+        assert labels[:2] == ["drift resolved", "drift detected"]  # newest first
+        assert "/api/v1/drift?target=shop-api" in html and "all=1" in html
+    finally:
+        running.service.stop(5)

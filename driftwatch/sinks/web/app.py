@@ -162,6 +162,8 @@ class WebApp:
             response.headers["Allow"] = allow
             return response
         if route.name == "static":
+            if found.params["file"] != "driftwatch.css":
+                return self._error(404, "not found")
             return WebResponse(200, self._css, content_type="text/css; charset=utf-8")
         token = self.source.bearer_token()
         session = self._session(token, request)
@@ -171,7 +173,7 @@ class WebApp:
             if route.name == "login":
                 return self._login(request, token, session, query)
             if token is not None and session is None and not bearer:
-                return self._login_form(target_of_request(request), status=401)
+                return self._login_form(_local(request.target), status=401)  # then back here
             if request.method == "POST":
                 self._check_post(request, token, session, bearer)
                 if route.name == "logout":
@@ -414,11 +416,6 @@ class WebApp:
         external = self._external_url() or ""
         forwarded = request.headers.get("x-forwarded-proto", "")
         return external.startswith("https://") or forwarded.lower() == "https"
-
-
-def target_of_request(request: WebRequest) -> str:
-    """The path (and query) a refused request asked for, to return to after login."""
-    return _local(request.target)
 
 
 def _page_headers() -> dict[str, str]:

@@ -50,7 +50,7 @@ ROUTES: tuple[Route, ...] = (
     Route("refresh", _POST, re.compile(rf"^/targets/(?P<target>{_SEG})/refresh$")),
     Route("login", _GET | _POST, re.compile(r"^/login$")),
     Route("logout", _POST, re.compile(r"^/logout$")),
-    Route("static", _GET, re.compile(r"^/static/(?P<file>[a-z0-9-]+\.(?:css|png|svg))$")),
+    Route("static", _GET, re.compile(r"^/static/(?P<file>[a-z0-9-]+\.css)$")),
 )
 
 

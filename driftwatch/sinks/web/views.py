@@ -302,20 +302,23 @@ _EVENT_LABEL = {
 }
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def timeline_view(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Audit events of one object, newest first: when, what, state, paths, commit."""
+    """Audit events of one object, newest first: when, what, state, paths, who, commit.
+
+    Events are read defensively (a record of another version may lack a part).
+    """
     out = []
     for event in events:
-        data = event.get("data") if isinstance(event.get("data"), Mapping) else {}
-        assert isinstance(data, Mapping)
+        data = _mapping(event.get("data"))
         short = str(
             event.get("shorttype") or str(event.get("type", "")).removeprefix("io.driftwatch.")
         )
-        fields = data.get("fields") or []
-        paths = [str(f.get("path")) for f in fields if isinstance(f, Mapping)]
+        paths = [str(f.get("path")) for f in data.get("fields") or [] if isinstance(f, Mapping)]
         paths += [str(p) for p in data.get("previousPaths") or []]
-        revision = data.get("revision") if isinstance(data.get("revision"), Mapping) else None
-        who = data.get("attribution") if isinstance(data.get("attribution"), Mapping) else None
         out.append(
             {
                 "time": fmt_time(record_time(event)) or str(event.get("time") or ""),
@@ -323,8 +326,8 @@ def timeline_view(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "label": _EVENT_LABEL.get(short, short),
                 "state": str(data.get("state") or ""),
                 "paths": paths,
-                "who": str(who.get("manager") or "") if who else "",
-                "sha": str(revision.get("sha") or "")[:12] if revision else "",
+                "who": str(_mapping(data.get("attribution")).get("manager") or ""),
+                "sha": str(_mapping(data.get("revision")).get("sha") or "")[:12],
             }
         )
     out.reverse()
