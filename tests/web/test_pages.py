@@ -191,3 +191,10 @@ def test_timeline_follows_an_episode_to_its_resolution(tmp_path: Path) -> None:
         assert "/api/v1/drift?target=shop-api" in html and "all=1" in html
     finally:
         running.service.stop(5)
+
+
+def test_unmanaged_object_names_its_creator(demo: Demo) -> None:
+    status, _, html = demo.get("/targets/shop/objects/_/ConfigMap/shop/shop-stray")
+    assert status == 200 and "unmanaged" in html
+    creator = re.search(r"<dt>Created by</dt><dd class=\"who\">([^<]+)</dd>", html)
+    assert creator is not None and creator.group(1).startswith("kubectl")

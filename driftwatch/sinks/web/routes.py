@@ -74,7 +74,10 @@ def match(path: str) -> Match | None:
 
 def target_of(path: str) -> str | None:
     """The target a page path is about, or None (overview, login, static files, not a page)."""
-    found = match(path)
+    try:
+        found = match(path)
+    except UnicodeDecodeError:
+        return None  # the page answers 400
     return found.params.get("target") if found is not None else None
 
 

@@ -261,9 +261,11 @@ def object_view(
     git_url = None
     if obj.origin is not None and rev is not None and repo:
         git_url = git_file_url(repo, rev.sha, obj.origin, links.git_web)
-    att = obj.attribution
+    att = obj.changed_by if obj.changed_by is not None and not obj.fields else obj.attribution
+    created = obj.created_by
     return {
         "target": target_name,
+        "created_by": created.display() if created is not None and created.known else "",
         "key": obj.key,
         "display": obj.key.display(),
         "kind": obj.key.group_kind.display(),
