@@ -70,8 +70,12 @@ def target_options(func: F) -> F:
     return func
 
 
-def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> Config:
+def resolve_config(
+    params: dict[str, Any], *, interval: float | None = None, deadline: float | None = None
+) -> Config:
     """The ``Config`` the options describe: a file, or one target from quick flags.
+
+    ``deadline`` (``--deadline``) replaces every cluster's read deadline.
 
     Raises ``ConfigError`` when neither or both are given, or either is invalid.
     """
@@ -103,6 +107,8 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
         )
     else:
         raise ConfigError("no target: give --config FILE, or --repo with the quick target flags")
+    if deadline is not None:
+        config = _every_cluster(config, deadline=deadline)
     names = params.get("target_names") or ()
     if names:
         known = {t.name for t in config.targets}
@@ -119,9 +125,13 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
 
 def _with_snapshot(config: Config, snapshot: str) -> Config:
     """Every cluster of ``config`` (the implicit ``default`` one too) read from ``snapshot``."""
+    return _every_cluster(config, snapshot=snapshot)
+
+
+def _every_cluster(config: Config, **update: Any) -> Config:
+    """``config`` with ``update`` applied to every cluster (the implicit ``default`` one too)."""
     names = {c.name for c in config.clusters} | {t.cluster for t in config.targets}
     clusters = tuple(
-        config.cluster_for_name(name).model_copy(update={"snapshot": snapshot})
-        for name in sorted(names)
+        config.cluster_for_name(name).model_copy(update=update) for name in sorted(names)
     )
     return config.model_copy(update={"clusters": clusters})

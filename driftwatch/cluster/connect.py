@@ -16,6 +16,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
 from driftwatch.cluster.client import ReadOnlyClient
+from driftwatch.cluster.deadline import Deadline
 from driftwatch.config.model import Cluster
 from driftwatch.errors import ClusterError, truncate
 
@@ -54,10 +55,13 @@ def api_client_for(cluster: Cluster) -> ApiClient:
     return ApiClient(configuration)
 
 
-def connect(cluster: Cluster) -> ReadOnlyClient:
-    """The read-only client for ``cluster``, with its timeout (``Cluster.timeout``)."""
+def connect(cluster: Cluster, *, deadline: Deadline | None = None) -> ReadOnlyClient:
+    """The read-only client for ``cluster``, with its timeout (``Cluster.timeout``).
+
+    ``deadline``: one bounded read (a run's snapshot); watches run without one.
+    """
     if cluster.snapshot:
         raise ClusterError(
             f"cluster {cluster.name!r} is a saved snapshot ({cluster.snapshot}); load it instead"
         )
-    return ReadOnlyClient(api_client_for(cluster), timeout=cluster.timeout)
+    return ReadOnlyClient(api_client_for(cluster), timeout=cluster.timeout, deadline=deadline)

@@ -111,9 +111,11 @@ class Cluster(_Model):
     snapshot: str | None = None
     """A saved snapshot or ``kubectl get -o json`` dump instead of a live cluster."""
     timeout: Duration = 30.0
+    deadline: Annotated[float, Field(gt=0)] = 60.0
+    """Overall time one run may spend reading this cluster; what is not read by then is unknown."""
     page_size: int = Field(default=500, ge=1, le=10000)
 
-    @field_validator("timeout", mode="before")
+    @field_validator("timeout", "deadline", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float:
         return parse_duration(value)  # type: ignore[arg-type]
