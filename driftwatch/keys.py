@@ -73,8 +73,9 @@ def load_or_create_key(state_dir: str | Path | None = None) -> bytes:
         try:
             return _parse(Path(file).read_text(), f"file {file}")
         except OSError as e:
-            raise ConfigError(f"cannot read the fingerprint key file {file} (${KEY_FILE_ENV}): "
-                              f"{e.strerror or e}") from e
+            raise ConfigError(
+                f"cannot read the fingerprint key file {file} (${KEY_FILE_ENV}): {e.strerror or e}"
+            ) from e
     return _load_or_create(_key_path(state_dir))
 
 

@@ -86,7 +86,11 @@ def resolve_config(
     if config_path and repo:
         raise ConfigError("give either --config or --repo (quick target flags), not both")
     if config_path:
+        _reject_quick_flags(params, interval)
         config = load_config(config_path)
+        connection = {k: params[k] for k in ("kubeconfig", "context") if params.get(k)}
+        if connection:
+            config = _every_cluster(config, **connection)
         if params.get("snapshot_path"):
             config = _with_snapshot(config, str(Path(params["snapshot_path"]).resolve()))
     elif repo:
@@ -121,6 +125,30 @@ def resolve_config(
             update={"targets": tuple(t for t in config.targets if t.name in names)}
         )
     return config
+
+
+_QUICK_ONLY: tuple[tuple[str, str, object], ...] = (
+    ("--rev", "rev", "HEAD"),
+    ("--path", "repo_path", "."),
+    ("--namespace", "namespace", None),
+    ("--values", "values_files", ()),
+    ("--release", "release", None),
+    ("--selector", "selector", None),
+)
+
+
+def _reject_quick_flags(params: dict[str, Any], interval: float | None) -> None:
+    """Quick-target flags given with ``--config`` would be ignored: say so instead."""
+    given = [
+        flag for flag, key, default in _QUICK_ONLY if params.get(key) not in (None, (), default)
+    ]
+    if interval is not None:
+        given.append("--interval")
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} describe the quick target (--repo); with --config, set "
+            "them per target in the file"
+        )
 
 
 def _with_snapshot(config: Config, snapshot: str) -> Config:

@@ -25,6 +25,7 @@ from driftwatch.model import LiveSnapshot, ReadState
 if TYPE_CHECKING:
     from driftwatch.cluster import SnapshotRequest
 
+
 def build_request(
     kinds: tuple[str, ...], namespace: str | None, cluster: Cluster, config: Config | None
 ) -> SnapshotRequest:

@@ -31,9 +31,29 @@ def _where(cluster: Cluster) -> str:
     return f"kubeconfig {path} ({context})"
 
 
+def _require_kubeconfig(cluster: Cluster) -> None:
+    """A kubeconfig that is not there is named as such (the library says "no configuration")."""
+    if cluster.kubeconfig:
+        paths = [os.path.expanduser(cluster.kubeconfig)]
+        how = ""
+    elif os.environ.get("KUBECONFIG"):
+        paths = [p for p in os.environ["KUBECONFIG"].split(os.pathsep) if p]
+        how = " (from $KUBECONFIG)"
+    else:
+        paths = [os.path.expanduser("~/.kube/config")]
+        how = " (the default: no --kubeconfig or $KUBECONFIG given)"
+    if paths and not any(os.path.exists(p) for p in paths):
+        raise ClusterError(
+            f"kubeconfig file {', '.join(paths)}{how} does not exist; give --kubeconfig, "
+            "set KUBECONFIG, or compare with a saved snapshot (--snapshot)"
+        )
+
+
 def api_client_for(cluster: Cluster) -> ApiClient:
     """A plain ``kubernetes`` ApiClient for ``cluster`` (urllib3 retries off: ours count)."""
     configuration = type.__call__(Configuration)
+    if not cluster.in_cluster:
+        _require_kubeconfig(cluster)
     try:
         if cluster.in_cluster:
             kube_config.load_incluster_config(client_configuration=configuration)

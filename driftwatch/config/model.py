@@ -194,6 +194,14 @@ class ServerOptions(_Model):
     max_drift_series: int = Field(default=2000, ge=0)
 
 
+class UnknownClusterError(ValueError):
+    """A target names a cluster that ``clusters:`` does not define (``index``: the target's)."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
 class Config(_Model):
     """A whole driftwatch configuration file."""
 
@@ -219,9 +227,13 @@ class Config(_Model):
         if dupes:
             raise ValueError(f"target names must be unique: {', '.join(dupes)}")
         known = {c.name for c in self.clusters} | {"default"}
-        for target in self.targets:
+        for index, target in enumerate(self.targets):
             if target.cluster not in known:
-                raise ValueError(f"target {target.name!r} names unknown cluster {target.cluster!r}")
+                raise UnknownClusterError(
+                    f"target {target.name!r} names cluster {target.cluster!r}, which clusters: "
+                    f"does not define (defined: {', '.join(sorted(known))})",
+                    index,
+                )
         return self
 
     def cluster_for(self, target: Target) -> Cluster:

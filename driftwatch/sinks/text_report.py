@@ -173,9 +173,7 @@ def render_runs(
 ) -> str:
     """The whole ``driftwatch check`` text output."""
     blocks = [
-        "\n".join(
-            render_run(run, color=color, max_objects=max_objects, all_objects=all_objects)
-        )
+        "\n".join(render_run(run, color=color, max_objects=max_objects, all_objects=all_objects))
         for run in runs
     ]
     return "\n\n".join(blocks) + "\n"

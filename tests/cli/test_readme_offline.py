@@ -116,6 +116,8 @@ def test_a_fresh_ci_runner_compares_with_the_key_from_the_environment(
     assert compared.returncode in (0, 1), compared.stdout + compared.stderr
     assert not (tmp_path / "b").exists()  # nothing written where the key did not live
 
-    other = _env(tmp_path, kube_api, tmp_path / "c", DRIFTWATCH_FINGERPRINT_KEY=secrets.token_hex(32))
+    other = _env(
+        tmp_path, kube_api, tmp_path / "c", DRIFTWATCH_FINGERPRINT_KEY=secrets.token_hex(32)
+    )
     refused = _shell(check_cmd, clone, other)
     assert refused.returncode == 2 and "key" in refused.stdout + refused.stderr

@@ -23,9 +23,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-ACTIONS = frozenset(
-    {"status", "delay", "reset", "reset_mid_body", "expire", "hang", "trickle"}
-)
+ACTIONS = frozenset({"status", "delay", "reset", "reset_mid_body", "expire", "hang", "trickle"})
 
 
 @dataclass(slots=True)
