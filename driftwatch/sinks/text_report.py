@@ -118,6 +118,11 @@ def render_run(
         return lines
     report = run.report
     lines.append(f"  {_summary(report)}")
+    if report.snapshot_time_estimate:
+        lines.append(
+            f"  cluster as of about {report.snapshot_time} "
+            f"(an estimate: {report.snapshot_time_estimate})"
+        )
     if run.git_stale:
         lines.append(paint(f"  warning: {run.error}", "yellow"))
     for error in report.source_errors:

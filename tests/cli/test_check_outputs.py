@@ -143,3 +143,25 @@ def _on_a_terminal(tmp_path: Path, **env: str) -> str:
 def test_no_color_env_turns_colours_off_on_a_terminal(tmp_path: Path) -> None:
     assert "\033[" in _on_a_terminal(tmp_path)
     assert "\033[" not in _on_a_terminal(tmp_path, NO_COLOR="1")
+
+
+def test_a_foreign_dump_is_dated_by_its_newest_managed_fields_time_labelled_an_estimate(
+    tmp_path: Path,
+) -> None:
+    dump = json.loads((ROOT / "examples" / "cluster-snapshot.json").read_text())
+    newest = max(
+        entry["time"]
+        for item in dump["items"]
+        for entry in item["metadata"].get("managedFields") or ()
+        if entry.get("time")
+    )
+    copy = tmp_path / "dump.json"
+    copy.write_text(json.dumps(dump))  # a fresh file: its mtime is now, not when it was taken
+    result = run_cli(
+        "check", "--config", EXAMPLES, "-t", "shop", "--snapshot", str(copy), "-o", "json"
+    )
+    report = json.loads(result.stdout)["targets"][0]["report"]
+    assert report["snapshot_time"] == newest
+    assert report["snapshot_time_estimated_from"] == "the newest managedFields time in the dump"
+    text = run_cli("check", "--config", EXAMPLES, "-t", "shop", "--snapshot", str(copy))
+    assert f"cluster as of about {newest} (an estimate: " in text.stdout
