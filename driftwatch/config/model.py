@@ -230,8 +230,8 @@ class Config(_Model):
         for index, target in enumerate(self.targets):
             if target.cluster not in known:
                 raise UnknownClusterError(
-                    f"target {target.name!r} names cluster {target.cluster!r}, which clusters: "
-                    f"does not define (defined: {', '.join(sorted(known))})",
+                    f"target {target.name!r} names unknown cluster {target.cluster!r}; "
+                    f"clusters: defines {', '.join(sorted(known))}",
                     index,
                 )
         return self

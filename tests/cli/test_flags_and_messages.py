@@ -79,7 +79,7 @@ def test_config_and_connection_messages_name_what_is_wrong(tmp_path: Path) -> No
     )
     result = run_cli("check", "--config", str(config))
     assert result.returncode == 2
-    assert f"{config}:5: targets[0].cluster: target 'shop' names cluster 'prod'" in result.stderr
+    assert f"{config}:5: targets[0].cluster: target 'shop' names unknown cluster 'prod'" in result.stderr
     assert "Value error" not in result.stderr and "(top level)" not in result.stderr
 
     missing = tmp_path / "nope" / "kubeconfig"
