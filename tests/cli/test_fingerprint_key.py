@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,24 @@ def test_a_bad_key_in_the_environment_is_named(tmp_path: Path) -> None:
     result = run_cli("check", "--config", str(EXAMPLES), env=env)
     assert result.returncode == 2
     assert "$DRIFTWATCH_FINGERPRINT_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def _secret_values(stdout: str) -> list[object]:
+    document = json.loads(stdout)
+    return [
+        (field["desired"], field["live"])
+        for target in document["targets"]
+        for obj in target["report"]["objects"]
+        if obj["kind"] == "Secret"
+        for field in obj["fields"]
+    ]
+
+
+def test_fingerprints_are_the_same_from_run_to_run_without_a_state_dir(tmp_path: Path) -> None:
+    first = run_cli("check", "--config", str(EXAMPLES), "-o", "json")
+    second = run_cli("check", "--config", str(EXAMPLES), "-o", "json")
+    values = _secret_values(first.stdout)
+    assert values and any(
+        isinstance(v, str) and v.startswith("hmac-sha256:") for pair in values for v in pair
+    )
+    assert values == _secret_values(second.stdout)

@@ -79,7 +79,10 @@ def test_config_and_connection_messages_name_what_is_wrong(tmp_path: Path) -> No
     )
     result = run_cli("check", "--config", str(config))
     assert result.returncode == 2
-    assert f"{config}:5: targets[0].cluster: target 'shop' names unknown cluster 'prod'" in result.stderr
+    assert (
+        f"{config}:5: targets[0].cluster: target 'shop' names unknown cluster 'prod'"
+        in result.stderr
+    )
     assert "Value error" not in result.stderr and "(top level)" not in result.stderr
 
     missing = tmp_path / "nope" / "kubeconfig"
@@ -110,8 +113,10 @@ def test_serve_logs_a_failed_run_as_a_warning_with_stage_and_reason(
         cache_dir=tmp_path / "cache",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "driftwatch", "serve", "--config", str(config)]
-        + ["--log-format", "text", "--listen", "127.0.0.1:0"],
+        [
+            *(sys.executable, "-m", "driftwatch", "serve", "--config", str(config)),
+            *("--log-format", "text", "--listen", "127.0.0.1:0"),
+        ],
         cwd=ROOT,
         env=cli_env(),
         stdin=subprocess.DEVNULL,
