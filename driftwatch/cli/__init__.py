@@ -70,6 +70,9 @@ def main() -> None:
     try:
         code = cli.main(prog_name="driftwatch", standalone_mode=False)
     except click.UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare ``driftwatch``: the help, as usual
+            click.echo(e.format_message(), err=True)
+            sys.exit(2)
         where = e.ctx.command_path if e.ctx is not None else "driftwatch"
         error(f"{e.format_message()} (see '{where} --help')")
         sys.exit(2)
