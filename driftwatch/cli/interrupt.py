@@ -4,8 +4,9 @@ A cluster read may sit in a socket read inside a worker thread, and Python joins
 worker threads before it exits, so an exception raised into the main thread
 would wait for them.  The handler therefore says what happened on stderr and
 ends the process on the spot with the shell's code for the signal (130 for
-SIGINT, 143 for SIGTERM).  Nothing is half-written: a one-shot command writes its
-output only after every target ran, and it never writes to the cluster or Git.
+SIGINT, 143 for SIGTERM).  No report is half-printed (``check`` prints only after
+every target ran), nothing is ever written to the cluster or Git, and an audit log
+record cut short (``--state-dir``) is set aside on the next open, as after a crash.
 """
 
 from __future__ import annotations
