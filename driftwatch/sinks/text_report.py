@@ -140,6 +140,8 @@ def render_run(
         detail = f" ({obj.reason})" if obj.reason else ""
         who = obj.attribution
         by = f", last changed by {who.display()}" if who.known else ""
+        if obj.created_by is not None and obj.created_by.known:
+            by = f", {_lifetime(obj)}"
         lines.append(f"\n{label} {obj.key.display()}{detail}{by}")
         if obj.state is DriftState.MISSING and obj.origin is not None:
             lines.append(f"  declared in {obj.origin.display()}, absent from the cluster")
@@ -167,6 +169,13 @@ def _grouped(objects: list[ObjectDrift], limit: int, paint: _Painter) -> list[st
         rest = sum(count for _, count in rows[limit:])
         lines.append(f"  … {len(rows) - limit} more groups ({rest} objects)")
     return lines
+
+
+def _lifetime(obj: ObjectDrift) -> str:
+    """``created by X (Update) at T, last changed by Y ..., time unknown``."""
+    created = obj.created_by.described() if obj.created_by else "unknown"
+    changed = obj.changed_by.described() if obj.changed_by else "unknown"
+    return f"created by {created}, last changed by {changed}"
 
 
 def render_runs(
