@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +20,7 @@ import pytest
 from tests.kubeapi import KubeApiServer
 from tests.kubeapi.fixtures import kubeconfig_for
 from tests.reliability.helpers import shop_repo, write_config
-from tests.subprocess_cli import ROOT, cli_env, run_cli
+from tests.subprocess_cli import run_cli, start_cli
 
 ServerFactory = Callable[..., KubeApiServer]
 
@@ -89,15 +87,7 @@ def test_a_signal_stops_check_promptly_while_a_read_hangs(
     server = kube_api_factory("shop/scale")
     config = _config(tmp_path, server, deadline="10m")
     hang = server.hang(r"/deployments$")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "driftwatch", "check", "--config", str(config)],
-        cwd=ROOT,
-        env=cli_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_cli("check", "--config", str(config))
     try:
         deadline = time.monotonic() + 60
         while hang.hits == 0 and time.monotonic() < deadline and proc.poll() is None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.kubeapi import KubeApiServer
 from tests.kubeapi.fixtures import kubeconfig_for
 from tests.reliability.helpers import shop_repo, write_config
-from tests.subprocess_cli import ROOT, cli_env, run_cli
+from tests.subprocess_cli import ROOT, run_cli, start_cli
 
 EXAMPLES = "examples/driftwatch.yaml"
 
@@ -112,17 +111,9 @@ def test_serve_logs_a_failed_run_as_a_warning_with_stage_and_reason(
         kubeconfig=kubeconfig_for(kube_api, tmp_path / "kubeconfig"),
         cache_dir=tmp_path / "cache",
     )
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "driftwatch", "serve", "--config", str(config)),
-            *("--log-format", "text", "--listen", "127.0.0.1:0"),
-        ],
-        cwd=ROOT,
-        env=cli_env(),
-        stdin=subprocess.DEVNULL,
+    proc = start_cli(
+        *("serve", "--config", str(config), "--log-format", "text", "--listen", "127.0.0.1:0"),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     found = ""
     try:
