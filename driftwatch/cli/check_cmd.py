@@ -229,6 +229,8 @@ def command(
 
     try:
         config = resolve_config(params, deadline=deadline)
+        if deadline is not None and all(config.cluster_for(t).snapshot for t in config.targets):
+            fail("--deadline: bounds reading a cluster; every target here reads a snapshot file")
         if state_dir is None and config.state_dir:
             state_dir = Path(config.state_dir)
         pipeline = Pipeline(

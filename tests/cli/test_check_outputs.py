@@ -112,6 +112,8 @@ def test_all_lists_in_sync_objects_in_text_and_is_refused_where_it_means_nothing
         assert refused.stderr.startswith("error: --all: ") and refused.stdout == ""
     refused = run_cli("check", "--config", EXAMPLES, "--max-objects", "5", "-o", "json")
     assert refused.returncode == 2 and refused.stderr.startswith("error: --max-objects: ")
+    refused = run_cli("check", "--config", EXAMPLES, "--deadline", "5s")  # snapshot files only
+    assert refused.returncode == 2 and refused.stderr.startswith("error: --deadline: ")
 
 
 def _on_a_terminal(tmp_path: Path, **env: str) -> str:
