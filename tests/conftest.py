@@ -8,7 +8,9 @@ directory of this test session, never the developer's own.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 pytest_plugins = ["tests.kubeapi.fixtures", "tests.reliability.nowrites"]
@@ -17,3 +19,4 @@ os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
 os.environ["GIT_AUTHOR_NAME"] = os.environ["GIT_COMMITTER_NAME"] = "driftwatch tests"
 os.environ["GIT_AUTHOR_EMAIL"] = os.environ["GIT_COMMITTER_EMAIL"] = "tests@driftwatch.invalid"
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="driftwatch-tests-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
