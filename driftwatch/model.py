@@ -267,6 +267,33 @@ class Attribution:
 UNATTRIBUTED = Attribution(None)
 
 
+class Direction(enum.StrEnum):
+    """Which side moved since the Git applier's last apply (``compare.direction``)."""
+
+    CLUSTER = "cluster"
+    """The live value was changed after the last apply (a hand edit, a script)."""
+    GIT = "git"
+    """The cluster holds what the applier last applied; Git has changed since (sync lag)."""
+    BOTH = "both"
+    """Both sides moved: Git changed the field and the cluster changed it too, or
+    different fields of one object moved on each side."""
+    UNKNOWN = "unknown"
+    """The applier's record (or Git history) cannot decide."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHistory:
+    """What Git declared for one object at the commits that touched its source, newest first.
+
+    Each version is (commit, the object's body at that commit or None when the
+    commit did not declare it).  ``complete``: the versions reach back to the
+    source's first commit, so before the oldest one the object was not declared.
+    """
+
+    versions: tuple[tuple[GitRevision, Manifest | None], ...] = ()
+    complete: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class FieldDrift:
     """One drifted field: the path, both values (already redacted) and who set it.
@@ -280,6 +307,9 @@ class FieldDrift:
     desired: Any
     live: Any
     attribution: Attribution = UNATTRIBUTED
+    direction: Direction = Direction.UNKNOWN
+    git_commit: GitRevision | None = None
+    """For ``git``/``both``: the newest commit that changed this path's declaration."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +333,10 @@ class ObjectDrift:
     """Why, where the state alone does not say (``kind not served``, a read error)."""
     origin: SourceLocation | None = None
     api_version: str | None = None
+    direction: Direction = Direction.UNKNOWN
+    """Which side moved (meaningful for drifted objects)."""
+    git_commit: GitRevision | None = None
+    """For ``git``/``both``: the commit that changed this object's declaration."""
 
     @property
     def attribution(self) -> Attribution:

@@ -21,10 +21,12 @@ from typing import Any
 from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
+from driftwatch.compare.direction import assign, needs_history
+from driftwatch.compare.managers import ManagerRoles
 from driftwatch.compare.selector import LabelSelector
 from driftwatch.compare.streaming import StreamingComparer, identity_only
 from driftwatch.compare.types import type_errors
-from driftwatch.config.model import Config, Target
+from driftwatch.config.model import Config, Renderer, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
@@ -34,10 +36,13 @@ from driftwatch.model import (
     DriftState,
     GroupKind,
     LiveSnapshot,
+    ObjectHistory,
     ResourceKey,
+    TargetReport,
 )
 from driftwatch.redact import SecretHasher
-from driftwatch.render import RenderCache, render_target
+from driftwatch.render import RenderCache, detect_renderer, render_target
+from driftwatch.render.object_history import read_histories
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.sinks.tracing import (
     ATTR_CLUSTER,
@@ -179,6 +184,7 @@ class Pipeline:
             if suspects:
                 subset = replace(desired, objects=suspects, errors=[])
                 report.source_errors.extend(type_errors(subset, live.openapi))
+            self._directions(target, checkout, desired, live, options, report)
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
         run.report = report
@@ -209,6 +215,37 @@ class Pipeline:
                 raise
             finally:
                 run.durations[stage] = run.durations.get(stage, 0.0) + time.perf_counter() - started
+
+    def _directions(
+        self,
+        target: Target,
+        checkout: Checkout,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        options: CompareOptions,
+        report: TargetReport,
+    ) -> None:
+        """Decide which side moved for each drifted object; Git history is read only for them.
+
+        History is read for plain-YAML targets (an object's origin file is its
+        source); for rendered targets it is left unknown where it would decide.
+        """
+        roles = ManagerRoles(options.appliers, options.controllers)
+        wanted = [
+            o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)
+        ]
+        histories: dict[ResourceKey, ObjectHistory] = {}
+        if wanted and checkout.git_dir is not None:
+            if detect_renderer(target, checkout.root) is Renderer.PLAIN:
+                requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]
+                histories = read_histories(
+                    checkout.git_dir,
+                    checkout.revision.sha,
+                    target.path,
+                    requests,
+                    self.hasher.redact,
+                )
+        assign(report, desired, live, roles, histories)
 
     def _checkout(self, target: Target, run: TargetRun) -> Checkout:
         try:
@@ -299,7 +336,8 @@ class Pipeline:
                 return False
             _trim(body)
             if streaming is not None and streaming.offer(key, redact(body)):
-                identity_only(body)  # compared already: only its existence still matters
+                if streaming.verdicts[key].state is DriftState.IN_SYNC:  # drift keeps its body
+                    identity_only(body)  # compared already: only its existence still matters
             return True
 
         return keep

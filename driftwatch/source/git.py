@@ -62,6 +62,8 @@ class Checkout:
     stale: bool = False
     """True when the fetch failed and this is the last commit fetched before."""
     fetch_error: str | None = None
+    git_dir: Path | None = None
+    """The cached repository, for reading history (``source.history``)."""
 
 
 class GitSource:
@@ -146,7 +148,13 @@ class GitSource:
             )
         root = materialize(repo, sha, self.cache_dir / "trees", self.max_trees)
         revision = _revision(repo, sha, rev, shown)
-        return Checkout(root, revision, stale=fetch_error is not None, fetch_error=fetch_error)
+        return Checkout(
+            root,
+            revision,
+            stale=fetch_error is not None,
+            fetch_error=fetch_error,
+            git_dir=Path(repo.git_dir),
+        )
 
     def _fetch(
         self,
