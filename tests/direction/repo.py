@@ -51,9 +51,7 @@ class ShopRepo:
             "GIT_AUTHOR_EMAIL": author.split()[0].lower() + "@example.invalid",
         }
         self._git("add", "-A")
-        subprocess.run(
-            ["git", "-C", str(self.path), "commit", "-qm", subject], check=True, env=env
-        )
+        subprocess.run(["git", "-C", str(self.path), "commit", "-qm", subject], check=True, env=env)
         return self._git("rev-parse", "HEAD").strip()
 
     def _git(self, *args: str) -> str:
