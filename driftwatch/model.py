@@ -282,7 +282,7 @@ class Direction(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ObjectHistory:
+class DeclarationHistory:
     """What Git declared for one object at the commits that touched its source, newest first.
 
     Each version is (commit, the object's body at that commit or None when the

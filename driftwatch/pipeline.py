@@ -31,12 +31,12 @@ from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, t
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
 from driftwatch.model import (
+    DeclarationHistory,
     DesiredObject,
     DesiredSet,
     DriftState,
     GroupKind,
     LiveSnapshot,
-    ObjectHistory,
     ResourceKey,
     TargetReport,
 )
@@ -231,10 +231,8 @@ class Pipeline:
         source); for rendered targets it is left unknown where it would decide.
         """
         roles = ManagerRoles(options.appliers, options.controllers)
-        wanted = [
-            o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)
-        ]
-        histories: dict[ResourceKey, ObjectHistory] = {}
+        wanted = [o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)]
+        histories: dict[ResourceKey, DeclarationHistory] = {}
         if wanted and checkout.git_dir is not None:
             if detect_renderer(target, checkout.root) is Renderer.PLAIN:
                 requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]

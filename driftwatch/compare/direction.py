@@ -44,6 +44,7 @@ from driftwatch.compare.schema import SchemaIndex, SchemaNode, index_for
 from driftwatch.compare.walk import diff as walk_diff
 from driftwatch.model import (
     DRIFT_STATES,
+    DeclarationHistory,
     DesiredSet,
     Direction,
     DriftState,
@@ -52,7 +53,6 @@ from driftwatch.model import (
     LiveSnapshot,
     Manifest,
     ObjectDrift,
-    ObjectHistory,
     ResourceKey,
     TargetReport,
     split_api_version,
@@ -94,7 +94,7 @@ class DirectionContext:
 
     roles: ManagerRoles
     schema: SchemaIndex
-    histories: Mapping[ResourceKey, ObjectHistory]
+    histories: Mapping[ResourceKey, DeclarationHistory]
     """Git history per drifted object; an absent entry means history is unknown."""
     last_apply: str | None = None
     """``latest_apply`` over the target's declared live objects."""
@@ -130,7 +130,7 @@ def assign(
     desired: DesiredSet,
     live: LiveSnapshot,
     roles: ManagerRoles,
-    histories: Mapping[ResourceKey, ObjectHistory],
+    histories: Mapping[ResourceKey, DeclarationHistory],
 ) -> TargetReport:
     """``report`` with every drifted object's direction decided (objects replaced in place)."""
     bodies: dict[ResourceKey, Manifest] = {}
@@ -198,7 +198,7 @@ def _field(
     desired: Manifest,
     live: Manifest,
     record: _Record,
-    history: ObjectHistory | None,
+    history: DeclarationHistory | None,
     root: SchemaNode | None,
 ) -> FieldDrift:
     try:
@@ -236,7 +236,7 @@ def _from_applied(
     moved: bool,
     path: Path,
     node: SchemaNode | None,
-    history: ObjectHistory | None,
+    history: DeclarationHistory | None,
 ) -> Direction:
     """The direction when the applier's value at ``path`` is known."""
     if _same(applied, now, node):
@@ -255,7 +255,7 @@ def _server_side(
     now: Found,
     path: Path,
     node: SchemaNode | None,
-    history: ObjectHistory | None,
+    history: DeclarationHistory | None,
 ) -> Direction:
     entry = record.apply_entry
     assert entry is not None
@@ -271,7 +271,7 @@ def _server_side(
 
 
 def _git_changed_after(
-    history: ObjectHistory | None, path: Path, node: SchemaNode | None, time: str | None
+    history: DeclarationHistory | None, path: Path, node: SchemaNode | None, time: str | None
 ) -> bool | None:
     """Whether the declaration at ``path`` last changed after ``time`` (None: cannot tell)."""
     if history is None or not time:
@@ -286,7 +286,7 @@ def _git_changed_after(
 
 
 def declared_earlier(
-    history: ObjectHistory, path: Path, value: Found, node: SchemaNode | None
+    history: DeclarationHistory, path: Path, value: Found, node: SchemaNode | None
 ) -> bool:
     """Whether some commit's version of the object held ``value`` at ``path``.
 
@@ -302,7 +302,9 @@ def declared_earlier(
     return False
 
 
-def changed_at(history: ObjectHistory, path: Path, node: SchemaNode | None) -> GitRevision | None:
+def changed_at(
+    history: DeclarationHistory, path: Path, node: SchemaNode | None
+) -> GitRevision | None:
     """The newest commit whose version of the object differs at ``path`` from the one before."""
     versions = history.versions
     for i, (commit, body) in enumerate(versions):
@@ -318,7 +320,7 @@ def changed_at(history: ObjectHistory, path: Path, node: SchemaNode | None) -> G
 
 
 def _missing(
-    history: ObjectHistory | None, last_apply: str | None
+    history: DeclarationHistory | None, last_apply: str | None
 ) -> tuple[Direction, GitRevision | None]:
     """Declared after the applier's latest write => not applied yet; else deleted."""
     if history is None or last_apply is None:
@@ -341,7 +343,7 @@ def _missing(
 
 
 def _unmanaged(
-    history: ObjectHistory | None, live: Manifest | None, roles: ManagerRoles
+    history: DeclarationHistory | None, live: Manifest | None, roles: ManagerRoles
 ) -> tuple[Direction, GitRevision | None]:
     """Applied and since removed from Git => a pending prune; otherwise made by hand."""
     if live is None or not carries_record(live, roles):

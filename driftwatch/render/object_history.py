@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from driftwatch.model import GitRevision, Manifest, ObjectHistory, ResourceKey, key_of
+from driftwatch.model import DeclarationHistory, GitRevision, Manifest, ResourceKey, key_of
 from driftwatch.render.plain import MANIFEST_SUFFIXES
 from driftwatch.render.yamlload import YamlLoadError, decode, load_documents, load_json
 from driftwatch.source.history import DEFAULT_LIMIT, GitHistory
@@ -29,14 +29,14 @@ def read_histories(
     redact: Redact,
     *,
     limit: int = DEFAULT_LIMIT,
-) -> dict[ResourceKey, ObjectHistory]:
+) -> dict[ResourceKey, DeclarationHistory]:
     """Histories of the wanted objects: by their origin file, or (not declared) by removal.
 
     An object whose history could not be read gets no entry: its direction is
     decided without Git history, or is unknown.
     """
     history = GitHistory(git_dir, sha, limit=limit)
-    out: dict[ResourceKey, ObjectHistory] = {}
+    out: dict[ResourceKey, DeclarationHistory] = {}
     try:
         for key, file in wanted:
             if file is not None:
@@ -52,7 +52,7 @@ def read_histories(
 
 def object_history(
     history: GitHistory, file: str, key: ResourceKey, redact: Redact
-) -> ObjectHistory | None:
+) -> DeclarationHistory | None:
     """The versions of ``key`` in ``file`` at the commits that touched it (None: unknown)."""
     commits = history.commits(file)
     if commits is None:
@@ -63,12 +63,12 @@ def object_history(
         if found is _UNREADABLE:
             continue
         versions.append((commit, redact(found) if isinstance(found, dict) else None))
-    return ObjectHistory(tuple(versions), commits.complete)
+    return DeclarationHistory(tuple(versions), commits.complete)
 
 
 def removed_object(
     history: GitHistory, under: str, key: ResourceKey, redact: Redact
-) -> ObjectHistory | None:
+) -> DeclarationHistory | None:
     """The commit that removed ``key`` from the files under ``under``, and what it removed.
 
     The answer is two versions — (the removing commit, None), (its parent, the
@@ -87,8 +87,8 @@ def removed_object(
             if isinstance(_find(history.blob(commit.sha, name), name, key), dict):
                 continue
             parent = GitRevision(commit.sha + "^", "")
-            return ObjectHistory(((commit, None), (parent, redact(before))), complete=True)
-    return ObjectHistory((), commits.complete)
+            return DeclarationHistory(((commit, None), (parent, redact(before))), complete=True)
+    return DeclarationHistory((), commits.complete)
 
 
 def _find(data: bytes | None, file: str, key: ResourceKey) -> object:

@@ -19,8 +19,10 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
         "reason": str | null,
         "origin": {"file", "document", "line"} | null,
         "attribution": {"manager", "operation", "subresource", "time"},
+        "direction": "cluster" | "git" | "both" | "unknown" | null,   # null when in sync
+        "git_commit": {"sha", "short_sha", "author", "time", "subject"} | null,
         "fields": [{"path", "change": "changed"|"added"|"removed", "desired", "live",
-                    "attribution": {...}}],
+                    "attribution": {...}, "direction", "git_commit"}],
         "ignored": [{"path", "rule", "attribution": {...}}],
         "first_seen": "RFC 3339" | null,     # only when drift ages are supplied
         "drift_age_seconds": float | null    # idem
@@ -85,6 +87,19 @@ def revision_to_json(revision: GitRevision | None) -> dict[str, Any] | None:
     }
 
 
+def commit_to_json(commit: GitRevision | None) -> dict[str, Any] | None:
+    """The Git commit that changed a declaration (author name only, never an e-mail)."""
+    if commit is None:
+        return None
+    return {
+        "sha": commit.sha,
+        "short_sha": commit.sha[:7],
+        "author": commit.author,
+        "time": commit.time,
+        "subject": commit.subject,
+    }
+
+
 def totals_to_json(report: TargetReport) -> dict[str, int]:
     """Objects per state plus the count of ignored differences."""
     totals = {state.value: count for state, count in report.totals().items()}
@@ -110,6 +125,8 @@ def object_to_json(
         if obj.origin is None
         else {"file": obj.origin.file, "document": obj.origin.document, "line": obj.origin.line},
         "attribution": attribution_to_json(obj.attribution),
+        "direction": None if obj.state is DriftState.IN_SYNC else obj.direction.value,
+        "git_commit": commit_to_json(obj.git_commit),
         "fields": [
             {
                 "path": f.path,
@@ -117,6 +134,8 @@ def object_to_json(
                 "desired": f.desired,
                 "live": f.live,
                 "attribution": attribution_to_json(f.attribution),
+                "direction": f.direction.value,
+                "git_commit": commit_to_json(f.git_commit),
             }
             for f in obj.fields
         ],

@@ -13,13 +13,13 @@ from driftwatch.compare import compare_target
 from driftwatch.compare.direction import assign
 from driftwatch.compare.managers import ManagerRoles
 from driftwatch.model import (
+    DeclarationHistory,
     DesiredObject,
     DesiredSet,
     Direction,
     DriftState,
     GitRevision,
     LiveSnapshot,
-    ObjectHistory,
     ResourceKey,
     TargetReport,
 )
@@ -31,18 +31,18 @@ OLD = GitRevision("a" * 40, "", author="Ana", time="2026-11-29T09:00:00+00:00", 
 NEW = GitRevision("b" * 40, "", author="Bo", time="2026-12-01T09:00:00+00:00", subject="scale")
 
 
-def scaled_in_git(replicas: int = 3) -> tuple[DesiredSet, ObjectHistory]:
+def scaled_in_git(replicas: int = 3) -> tuple[DesiredSet, DeclarationHistory]:
     desired = desired_set()
     obj = desired.objects[API]
     body = copy.deepcopy(obj.body)
     body["spec"]["replicas"] = replicas
     desired.objects[API] = DesiredObject(API, obj.api_version, body, obj.origin)
-    history = ObjectHistory(((NEW, body), (OLD, obj.body)), complete=True)
+    history = DeclarationHistory(((NEW, body), (OLD, obj.body)), complete=True)
     return desired, history
 
 
 def decided(
-    desired: DesiredSet, live: LiveSnapshot, histories: dict[ResourceKey, ObjectHistory]
+    desired: DesiredSet, live: LiveSnapshot, histories: dict[ResourceKey, DeclarationHistory]
 ) -> TargetReport:
     report = compare_target(desired, live, shop_options())
     return assign(report, desired, live, ManagerRoles(), histories)
@@ -94,10 +94,10 @@ def test_a_missing_object_whose_declaration_is_older_than_the_history_read_is_un
     live = live_snapshot("delete-cm")
     key = ResourceKey("", "ConfigMap", "shop", "shop-config")
     body = desired.objects[key].body
-    cut = ObjectHistory(((NEW, body),), complete=False)  # bound hit after a newer commit
+    cut = DeclarationHistory(((NEW, body),), complete=False)  # bound hit after a newer commit
     report = decided(desired, live, {key: cut})
     obj = next(o for o in report.objects if o.key == key)
     assert (obj.state, obj.direction) == (DriftState.MISSING, Direction.UNKNOWN)
-    whole = ObjectHistory(((NEW, body), (OLD, body)), complete=True)
+    whole = DeclarationHistory(((NEW, body), (OLD, body)), complete=True)
     obj = next(o for o in decided(desired, live, {key: whole}).objects if o.key == key)
     assert obj.direction is Direction.CLUSTER

@@ -140,6 +140,9 @@ def _object_data(t: Transition) -> dict[str, Any]:
             if len(drift.fields) > MAX_FIELDS:
                 data["fieldsOmitted"] = len(drift.fields) - MAX_FIELDS
             data["attribution"] = _attribution(drift.attribution)
+            data["direction"] = drift.direction.value
+            if drift.git_commit is not None:
+                data["gitCommit"] = _commit(drift.git_commit)
         if drift.reason:
             data["reason"] = drift.reason
         if drift.origin is not None:
@@ -153,6 +156,16 @@ def _object_data(t: Transition) -> dict[str, Any]:
 
 def _revision(rev: GitRevision | None) -> dict[str, str] | None:
     return None if rev is None else {"sha": rev.sha, "ref": rev.ref}
+
+
+def _commit(commit: GitRevision) -> dict[str, str]:
+    """The Git-side change: author name, never an e-mail address."""
+    return {
+        "sha": commit.sha,
+        "author": commit.author,
+        "time": commit.time,
+        "subject": commit.subject,
+    }
 
 
 def _attribution(att: Attribution) -> dict[str, Any] | None:
@@ -173,6 +186,7 @@ def _field(key: ResourceKey, drift: FieldDrift) -> dict[str, Any]:
         "desired": _value(key, drift.path, drift.desired),
         "live": _value(key, drift.path, drift.live),
         "attribution": _attribution(drift.attribution),
+        "direction": drift.direction.value,
     }
 
 
