@@ -45,7 +45,7 @@ MAX_BODY = 4096
 """Largest accepted request body (the refresh webhook's JSON)."""
 
 _API_PARAMS: dict[str, frozenset[str]] = {
-    "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all"}),
+    "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all", "direction"}),
     "/api/v1/targets": frozenset(),
     "/api/v1/events": frozenset({"since", "type", "target", "resource", "limit"}),
 }
