@@ -175,7 +175,9 @@ def _field_line(drift: FieldDrift, *, show_values: bool) -> str:
         line += f": {_value(drift.desired)} -> {_value(drift.live)}"
     if drift.attribution.manager is not None:
         line += f" by {drift.attribution.manager}"
-    return f"{line} [{drift.direction.value}]"
+    if drift.direction is not Direction.UNKNOWN:
+        line += f" [{drift.direction.value}]"
+    return line
 
 
 def _value(value: Any) -> str:
