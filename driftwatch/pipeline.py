@@ -37,6 +37,7 @@ from driftwatch.model import (
     DriftState,
     GroupKind,
     LiveSnapshot,
+    ObjectDrift,
     ResourceKey,
     TargetReport,
 )
@@ -101,6 +102,7 @@ class Pipeline:
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, tuple[DesiredSet, LiveSnapshot]] = {}
+        self._watch_checkouts: dict[str, Checkout] = {}
 
     def run(self, target_name: str) -> TargetRun:
         """Run one target through every stage; never raises for a run's own failure."""
@@ -144,6 +146,20 @@ class Pipeline:
         live side current between runs.  None when the last run made no report.
         """
         return self._compared.pop(target_name, None)
+
+    def direct(
+        self,
+        target_name: str,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        verdicts: list[ObjectDrift],
+    ) -> list[ObjectDrift]:
+        """``verdicts`` (watch mode's re-compared objects) with which side moved decided."""
+        target = self.config.target(target_name)
+        report = TargetReport(target_name, objects=list(verdicts))
+        checkout = self._watch_checkouts.get(target_name)
+        self._directions(target, checkout, desired, live, self.compare_options(target), report)
+        return report.objects
 
     def keeper(
         self, target_name: str, desired: DesiredSet
@@ -190,6 +206,7 @@ class Pipeline:
         run.report = report
         if target.watch:  # handed to watch mode (take_compared), never kept otherwise
             self._compared[target.name] = (desired, live)
+            self._watch_checkouts[target.name] = checkout
         run.status = RunStatus.SUCCESS if report.complete else RunStatus.PARTIAL
         if not report.complete:
             problems = [e.display() for e in report.source_errors[:3]]
@@ -219,7 +236,7 @@ class Pipeline:
     def _directions(
         self,
         target: Target,
-        checkout: Checkout,
+        checkout: Checkout | None,
         desired: DesiredSet,
         live: LiveSnapshot,
         options: CompareOptions,
@@ -233,7 +250,7 @@ class Pipeline:
         roles = ManagerRoles(options.appliers, options.controllers)
         wanted = [o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)]
         histories: dict[ResourceKey, DeclarationHistory] = {}
-        if wanted and checkout.git_dir is not None:
+        if wanted and checkout is not None and checkout.git_dir is not None:
             if detect_renderer(target, checkout.root) is Renderer.PLAIN:
                 requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]
                 histories = read_histories(

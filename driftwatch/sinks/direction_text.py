@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from driftwatch.model import Direction, GitRevision, ObjectDrift
+from driftwatch.model import Attribution, Direction, GitRevision, ObjectDrift
 
 SHORT_SHA = 7
 
@@ -24,7 +24,7 @@ def commit_phrase(commit: GitRevision, *, now: datetime | None = None) -> str:
 
 def direction_phrase(obj: ObjectDrift, *, now: datetime | None = None) -> str:
     """One sentence saying which side moved for a drifted object."""
-    who = obj.attribution
+    who = cluster_attribution(obj)
     cluster = "changed in the cluster"
     if who.known:
         cluster += f" by {who.display()}"
@@ -38,6 +38,16 @@ def direction_phrase(obj: ObjectDrift, *, now: datetime | None = None) -> str:
     if obj.direction is Direction.BOTH:
         return f"both moved: {git}, and {cluster}"
     return "which side moved is unknown (the applier's record does not say)"
+
+
+def cluster_attribution(obj: ObjectDrift) -> Attribution:
+    """Who made the newest cluster-side change (fields that moved in the cluster), else any."""
+    moved = [
+        f.attribution
+        for f in obj.fields
+        if f.direction in (Direction.CLUSTER, Direction.BOTH) and f.attribution.known
+    ]
+    return max(moved, key=lambda a: a.time or "", default=obj.attribution)
 
 
 def ago(time: str | None, *, now: datetime | None = None) -> str:
