@@ -26,6 +26,7 @@ from driftwatch.model import Attribution, FieldDrift, GitRevision, ObjectDrift, 
 from driftwatch.redact import LAST_APPLIED, MASK, is_fingerprint
 from driftwatch.run import TargetRun
 from driftwatch.sinks.eventlog.segments import format_time
+from driftwatch.sinks.report_json import commit_to_json
 
 SPECVERSION = "1.0"
 TYPE_PREFIX = "io.driftwatch."
@@ -142,7 +143,7 @@ def _object_data(t: Transition) -> dict[str, Any]:
             data["attribution"] = _attribution(drift.attribution)
             data["direction"] = drift.direction.value
             if drift.git_commit is not None:
-                data["gitCommit"] = _commit(drift.git_commit)
+                data["gitCommit"] = commit_to_json(drift.git_commit)
         if drift.reason:
             data["reason"] = drift.reason
         if drift.origin is not None:
@@ -156,16 +157,6 @@ def _object_data(t: Transition) -> dict[str, Any]:
 
 def _revision(rev: GitRevision | None) -> dict[str, str] | None:
     return None if rev is None else {"sha": rev.sha, "ref": rev.ref}
-
-
-def _commit(commit: GitRevision) -> dict[str, str]:
-    """The Git-side change: author name, never an e-mail address."""
-    return {
-        "sha": commit.sha,
-        "author": commit.author,
-        "time": commit.time,
-        "subject": commit.subject,
-    }
 
 
 def _attribution(att: Attribution) -> dict[str, Any] | None:
