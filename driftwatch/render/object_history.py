@@ -35,7 +35,7 @@ def read_histories(
     An object whose history could not be read gets no entry: its direction is
     decided without Git history, or is unknown.
     """
-    history = GitHistory(git_dir, sha, limit=limit)
+    history = _Files(GitHistory(git_dir, sha, limit=limit))
     out: dict[ResourceKey, DeclarationHistory] = {}
     try:
         for key, file in wanted:
@@ -46,20 +46,37 @@ def read_histories(
             if found is not None:
                 out[key] = found
     finally:
-        history.close()
+        history.git.close()
     return out
 
 
+class _Files:
+    """A history reader that parses each (commit, file) once for all the objects asked about."""
+
+    def __init__(self, git: GitHistory) -> None:
+        self.git = git
+        self._parsed: dict[tuple[str, str], list[dict[str, Any]] | None] = {}
+
+    def find(self, commit: str, file: str, key: ResourceKey) -> object:
+        """The body of ``key`` in ``file`` at ``commit``; None when absent; ``_UNREADABLE``."""
+        if (commit, file) not in self._parsed:
+            self._parsed[commit, file] = _parse(self.git.blob(commit, file), file)
+        bodies = self._parsed[commit, file]
+        if bodies is None:
+            return _UNREADABLE
+        return next((b for b in bodies if _same_object(key_of(b), key)), None)
+
+
 def object_history(
-    history: GitHistory, file: str, key: ResourceKey, redact: Redact
+    history: _Files, file: str, key: ResourceKey, redact: Redact
 ) -> DeclarationHistory | None:
     """The versions of ``key`` in ``file`` at the commits that touched it (None: unknown)."""
-    commits = history.commits(file)
+    commits = history.git.commits(file)
     if commits is None:
         return None
     versions: list[tuple[GitRevision, Manifest | None]] = []
     for commit, _ in commits.commits:
-        found = _find(history.blob(commit.sha, file), file, key)
+        found = history.find(commit.sha, file, key)
         if found is _UNREADABLE:
             continue
         versions.append((commit, redact(found) if isinstance(found, dict) else None))
@@ -67,55 +84,53 @@ def object_history(
 
 
 def removed_object(
-    history: GitHistory, under: str, key: ResourceKey, redact: Redact
+    history: _Files, under: str, key: ResourceKey, redact: Redact
 ) -> DeclarationHistory | None:
     """The commit that removed ``key`` from the files under ``under``, and what it removed.
 
     The answer is two versions — (the removing commit, None), (its parent, the
     body) — or none when no commit in reach removed it.
     """
-    commits = history.commits(under)
+    commits = history.git.commits(under)
     if commits is None:
         return None
     for commit, files in commits.commits:
         for name in files:
             if not name.lower().endswith(MANIFEST_SUFFIXES):
                 continue
-            before = _find(history.blob(commit.sha + "^", name), name, key)
+            before = history.find(commit.sha + "^", name, key)
             if not isinstance(before, dict):
                 continue
-            if isinstance(_find(history.blob(commit.sha, name), name, key), dict):
+            if isinstance(history.find(commit.sha, name, key), dict):
                 continue
             parent = GitRevision(commit.sha + "^", "")
             return DeclarationHistory(((commit, None), (parent, redact(before))), complete=True)
     return DeclarationHistory((), commits.complete)
 
 
-def _find(data: bytes | None, file: str, key: ResourceKey) -> object:
-    """The body of ``key`` in a file's bytes, None when absent, ``_UNREADABLE`` on a bad file."""
+def _parse(data: bytes | None, file: str) -> list[dict[str, Any]] | None:
+    """The objects of one file version ([] when it did not exist), None when it did not parse."""
     if data is None:
-        return None
+        return []
     try:
         text = decode(data, file)
     except YamlLoadError:
-        return _UNREADABLE
+        return None
     docs, errors = (
         load_json(text, file) if file.lower().endswith(".json") else load_documents(text, file)
     )
-    if errors and not docs:
-        return _UNREADABLE
+    if errors:  # a partly readable version neither declares nor removes for sure
+        return None
+    bodies: list[dict[str, Any]] = []
     for doc in docs:
         body = doc.data
         if not isinstance(body, dict):
             continue
         if body.get("kind") == "List" and isinstance(body.get("items"), list):
-            candidates = [i for i in body["items"] if isinstance(i, dict)]
+            bodies.extend(i for i in body["items"] if isinstance(i, dict))
         else:
-            candidates = [body]
-        for item in candidates:
-            if _same_object(key_of(item), key):
-                return item
-    return _UNREADABLE if errors else None
+            bodies.append(body)
+    return bodies
 
 
 def _same_object(found: ResourceKey, key: ResourceKey) -> bool:

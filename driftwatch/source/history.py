@@ -43,6 +43,9 @@ class GitHistory:
         self._repo = git.Repo(git_dir)
         self._sha = sha
         self.limit = limit
+        self._logs: dict[str, Commits | None] = {}
+        self._blobs: dict[tuple[str, str], bytes | None] = {}
+        """Many drifted objects share a file: each log and blob is read once per reader."""
 
     def close(self) -> None:
         """Release the repository's git processes."""
@@ -50,6 +53,11 @@ class GitHistory:
 
     def commits(self, path: str) -> Commits | None:
         """The newest ``limit`` commits up to the revision touching ``path`` (None on failure)."""
+        if path not in self._logs:
+            self._logs[path] = self._log(path)
+        return self._logs[path]
+
+    def _log(self, path: str) -> Commits | None:
         args = ["git", "log", f"--format={_FORMAT}", "--name-only", "--no-renames"]
         args += [f"-n{self.limit}", self._sha, "--", path or "."]
         try:
@@ -70,6 +78,11 @@ class GitHistory:
 
     def blob(self, commit: str, path: str) -> bytes | None:
         """The file at ``commit`` (a full SHA or ``SHA^``); None when it did not exist there."""
+        if (commit, path) not in self._blobs:
+            self._blobs[commit, path] = self._blob(commit, path)
+        return self._blobs[commit, path]
+
+    def _blob(self, commit: str, path: str) -> bytes | None:
         try:
             data = self._repo.git.execute(
                 ["git", "cat-file", "blob", f"{commit}:{path}"], stdout_as_string=False

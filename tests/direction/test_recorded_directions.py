@@ -232,3 +232,16 @@ def test_a_clean_run_reads_no_git_history(
 
     monkeypatch.setattr(driftwatch.pipeline, "read_histories", refuse)
     assert not check(repo, "untouched-ssa", tmp_path).drifted
+
+
+@pytest.mark.parametrize("case", ["untouched-csa", "untouched-ssa"])
+def test_a_secret_rotated_in_git_is_git_compared_by_fingerprint_only(
+    case: str, repo: ShopRepo, tmp_path: Path
+) -> None:
+    repo.edit("10-config.yaml", "password: s3cr3t-Shop-Pa55", "password: r0tated-Shop-Pa55")
+    repo.commit("rotate the db password", AFTER)
+    obj = drifted(check(repo, case, tmp_path))[ResourceKey("", "Secret", "shop", "shop-db")]
+    assert field_directions(obj) == {"/data/password": Direction.GIT}
+    assert obj.git_commit is not None and obj.git_commit.subject == "rotate the db password"
+    shown = repr(obj)
+    assert "s3cr3t-Shop-Pa55" not in shown and "r0tated-Shop-Pa55" not in shown
