@@ -43,7 +43,7 @@ from driftwatch.model import (
 )
 from driftwatch.redact import SecretHasher
 from driftwatch.render import RenderCache, detect_renderer, render_target
-from driftwatch.render.object_history import read_histories
+from driftwatch.render.object_history import HistoryCache
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.sinks.tracing import (
     ATTR_CLUSTER,
@@ -103,6 +103,7 @@ class Pipeline:
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, tuple[DesiredSet, LiveSnapshot]] = {}
         self._watch_checkouts: dict[str, Checkout] = {}
+        self._histories = HistoryCache()
 
     def run(self, target_name: str) -> TargetRun:
         """Run one target through every stage; never raises for a run's own failure."""
@@ -253,7 +254,8 @@ class Pipeline:
         if wanted and checkout is not None and checkout.git_dir is not None:
             if detect_renderer(target, checkout.root) is Renderer.PLAIN:
                 requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]
-                histories = read_histories(
+                histories = self._histories.read(
+                    target.name,
                     checkout.git_dir,
                     checkout.revision.sha,
                     target.path,

@@ -50,6 +50,43 @@ def read_histories(
     return out
 
 
+Wanted = tuple[ResourceKey, str | None]
+
+
+class HistoryCache:
+    """Histories already read, per target, at the revision they were read at.
+
+    Exact: what earlier commits declared never changes for one revision, so a
+    drift that lasts over many runs (or watch events) reads Git once.  Only the
+    objects asked about in the latest call are kept, so it holds no more than
+    one run's reads.
+    """
+
+    def __init__(self) -> None:
+        self._by_target: dict[str, tuple[str, dict[Wanted, DeclarationHistory]]] = {}
+
+    def read(
+        self,
+        target: str,
+        git_dir: Path,
+        sha: str,
+        under: str,
+        wanted: list[Wanted],
+        redact: Redact,
+    ) -> dict[ResourceKey, DeclarationHistory]:
+        """``read_histories`` of ``wanted``, from the cache where it was read before."""
+        revision, known = self._by_target.get(target, ("", {}))
+        if revision != sha:
+            known = {}
+        missing = [w for w in wanted if w not in known]
+        if missing:
+            fresh = read_histories(git_dir, sha, under, missing, redact)
+            known.update({(key, file): fresh[key] for key, file in missing if key in fresh})
+        kept = {w: known[w] for w in wanted if w in known}
+        self._by_target[target] = (sha, kept)
+        return {key: history for (key, _), history in kept.items()}
+
+
 class _Files:
     """A history reader that parses each (commit, file) once for all the objects asked about."""
 

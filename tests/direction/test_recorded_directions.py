@@ -225,13 +225,46 @@ def test_an_object_declared_before_the_last_apply_and_gone_is_cluster_missing(
 def test_a_clean_run_reads_no_git_history(
     repo: ShopRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import driftwatch.pipeline
+    import driftwatch.render.object_history
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("Git history read for a clean run")
 
-    monkeypatch.setattr(driftwatch.pipeline, "read_histories", refuse)
+    monkeypatch.setattr(driftwatch.render.object_history, "read_histories", refuse)
     assert not check(repo, "untouched-ssa", tmp_path).drifted
+
+
+def test_a_lasting_drift_reads_git_history_once_per_revision(
+    repo: ShopRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftwatch.render.object_history as object_history
+    from driftwatch.pipeline import Pipeline
+    from tests.direction.repo import config
+
+    repo.edit("20-api.yaml", "replicas: 2", "replicas: 3")
+    repo.commit("scale api to 3", AFTER)
+    reads: list[object] = []
+    real = object_history.read_histories
+
+    def counting(*args: object, **kwargs: object) -> object:
+        reads.append(args[3])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(object_history, "read_histories", counting)
+    pipeline = Pipeline(
+        config(repo.path, "untouched-csa"), state_dir=tmp_path / "s", cache_dir=tmp_path / "c"
+    )
+    for _ in range(3):
+        run = pipeline.run("shop")
+        assert run.report is not None
+        assert drifted(run.report)[API].direction is Direction.GIT
+    assert len(reads) == 1
+    repo.edit("20-api.yaml", "replicas: 3", "replicas: 4")
+    repo.commit("scale api to 4", AFTER.replace("09:00", "10:00"))
+    run = pipeline.run("shop")
+    assert run.report is not None and drifted(run.report)[API].git_commit is not None
+    assert drifted(run.report)[API].git_commit.subject == "scale api to 4"
+    assert len(reads) == 2  # a new revision reads again
 
 
 @pytest.mark.parametrize("case", ["untouched-csa", "untouched-ssa"])
