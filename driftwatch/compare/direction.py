@@ -244,6 +244,8 @@ def _from_applied(
     if history is None:
         return Direction.CLUSTER if moved else Direction.UNKNOWN
     if not declared_earlier(history, path, applied, node):
+        if not history.complete:  # declared before the oldest commit read, perhaps
+            return Direction.CLUSTER if moved else Direction.UNKNOWN
         return Direction.CLUSTER  # applied from outside Git
     return Direction.BOTH if moved else Direction.GIT
 

@@ -101,3 +101,19 @@ def test_a_missing_object_whose_declaration_is_older_than_the_history_read_is_un
     whole = DeclarationHistory(((NEW, body), (OLD, body)), complete=True)
     obj = next(o for o in decided(desired, live, {key: whole}).objects if o.key == key)
     assert obj.direction is Direction.CLUSTER
+
+
+def test_an_applied_value_older_than_the_history_read_is_unknown_not_cluster() -> None:
+    desired, _ = scaled_in_git()
+    body = desired.objects[API].body
+    # the bound was hit: 2 (what the applier applied) may be declared further back
+    cut = DeclarationHistory(
+        ((NEW, body), (OLD, {**body, "spec": {**body["spec"], "replicas": 7}})), complete=False
+    )
+    report = decided(desired, live_snapshot("untouched-csa"), {API: cut})
+    assert api(report) == (Direction.UNKNOWN, [Direction.UNKNOWN])
+    whole = DeclarationHistory(cut.versions, complete=True)  # no commit ever declared 2
+    assert api(decided(desired, live_snapshot("untouched-csa"), {API: whole})) == (
+        Direction.CLUSTER,
+        [Direction.CLUSTER],
+    )
