@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftwatch.config.model import AlertmanagerSink, Config
-from driftwatch.model import Direction, DriftState, ObjectDrift, ResourceKey, TargetReport
+from driftwatch.model import Direction, ObjectDrift, ResourceKey
 from driftwatch.run import RunStatus, TargetRun
 from driftwatch.sinks.alertmanager_delivery import DeliveryHook, DeliveryWorker, Postable
 from driftwatch.sinks.alertmanager_payload import (
@@ -148,7 +148,7 @@ class AlertmanagerNotifier:
             current[ident] = alert
         states = {obj.key: obj.state for obj in report.objects}
         for ident, (key, seen) in waiting.items():
-            if ident not in still_waiting and _still_unknown(key, states.get(key), report):
+            if ident not in still_waiting and report.keeps_previous(key, states.get(key)):
                 still_waiting[ident] = (key, seen)  # unknown is not absent: keep its clock
         if still_waiting:
             self._waiting[run.target] = still_waiting
@@ -158,7 +158,7 @@ class AlertmanagerNotifier:
         for ident, alert in previous.items():
             if ident in current:
                 continue
-            if _still_unknown(alert.key, states.get(alert.key), report):
+            if report.keeps_previous(alert.key, states.get(alert.key)):
                 current[ident] = alert
             else:
                 resolved.append(alert)
@@ -203,13 +203,3 @@ class AlertmanagerNotifier:
 
 def _identity(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(labels.items()))
-
-
-def _still_unknown(key: ResourceKey, state: DriftState | None, report: TargetReport) -> bool:
-    """Whether a previously drifted object's fate cannot be told from this report."""
-    if state is DriftState.UNKNOWN:
-        return True
-    if state is None:
-        # Gone from the report: resolved only if nothing that could hide it failed.
-        return key.group_kind in report.read_errors or bool(report.source_errors)
-    return False  # in sync, or drifted another way (another alertname): this one resolves

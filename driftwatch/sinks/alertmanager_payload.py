@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from driftwatch.errors import truncate
 from driftwatch.model import Direction, DriftState, FieldDrift, ObjectDrift, ResourceKey
-from driftwatch.redact import is_fingerprint, short_fingerprint
+from driftwatch.redact import is_core_secret, is_fingerprint, short_fingerprint
 from driftwatch.sinks.direction_text import commit_phrase, direction_phrase
 
 RUNBOOK_BASE = "https://github.com/driftwatch/driftwatch/blob/main/docs/runbooks.md"
@@ -122,10 +122,13 @@ def alert_annotations(
             "but does not exist in the cluster."
         )
     else:
+        created = obj.created_by.described() if obj.created_by else "unknown"
+        last = obj.changed_by.described() if obj.changed_by else changed_by
         description = (
             f"{what} carries the ownership marker of target {target} but Git does not "
-            f"declare it; last changed by {changed_by}."
+            f"declare it; created by {created}, last changed by {last}."
         )
+        changed_by = last
     alertname, _, summary = alert_kind(obj)
     annotations = {
         "summary": summary,
@@ -136,6 +139,8 @@ def alert_annotations(
     }
     if obj.git_commit is not None:
         annotations["git_commit"] = commit_phrase(obj.git_commit)
+    if obj.created_by is not None:
+        annotations["created_by"] = obj.created_by.described()
     if obj.fields:
         annotations["drifted_fields"] = drifted_fields(obj)
     if obj.origin is not None:
@@ -147,7 +152,7 @@ def alert_annotations(
 
 def drifted_fields(obj: ObjectDrift) -> str:
     """One line per drifted field: path, values (never a Secret's) and manager."""
-    secret = obj.key.kind == "Secret" and obj.key.group == ""
+    secret = is_core_secret(obj.key.kind, obj.key.group)
     lines = [_field_line(drift, show_values=not secret) for drift in obj.fields[:MAX_FIELDS]]
     if len(obj.fields) > MAX_FIELDS:
         lines.append(f"... and {len(obj.fields) - MAX_FIELDS} more")
