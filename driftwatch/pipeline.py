@@ -29,7 +29,6 @@ from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, t
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
 from driftwatch.model import (
-    DesiredObject,
     DesiredSet,
     DriftState,
     GroupKind,
@@ -37,7 +36,7 @@ from driftwatch.model import (
     ResourceKey,
 )
 from driftwatch.redact import SecretHasher
-from driftwatch.render import RenderCache, render_target
+from driftwatch.render import ParseCache, RenderCache, render_target
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.sinks.tracing import (
     ATTR_CLUSTER,
@@ -93,6 +92,7 @@ class Pipeline:
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.git = GitSource(cache / "git")
         self.render_cache = RenderCache(cache / "render")
+        self.parse_cache = ParseCache(cache / "parse")
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, tuple[DesiredSet, LiveSnapshot]] = {}
@@ -233,17 +233,15 @@ class Pipeline:
 
     def _render(self, target: Target, checkout: Checkout) -> DesiredSet:
         try:
-            desired = render_target(target, checkout, cache=self.render_cache)
+            return render_target(
+                target,
+                checkout,
+                cache=self.render_cache,
+                parse_cache=self.parse_cache,
+                redactor=self.hasher,  # Secret values fingerprinted before any cache sees them
+            )
         except DriftwatchError as e:
             raise _StageError(Stage.RENDER, str(e)) from e
-        redact = self.hasher.redact
-        objects = {
-            key: DesiredObject(obj.key, obj.api_version, redact(obj.body), obj.origin)
-            for key, obj in desired.objects.items()
-        }
-        return DesiredSet(
-            desired.target, objects, desired.errors, desired.revision, desired.from_cache
-        )
 
     def _snapshot(
         self,

@@ -56,6 +56,11 @@ class YamlLoadError(Exception):
         self.message = message
         self.line = line
 
+    @classmethod
+    def too_large(cls, file: str, size: int, limits: Limits) -> YamlLoadError:
+        """A file refused by its size, before it is read."""
+        return cls(file, f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit")
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedDoc:
@@ -101,16 +106,18 @@ _ManifestLoader.add_constructor("tag:yaml.org,2002:binary", _scalar_text)
 
 def read_text(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """The UTF-8 text of ``path``, refusing oversize, binary and non-UTF-8 files."""
+    return decode(read_bytes(path, display, limits), display, limits)
+
+
+def read_bytes(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The bytes of ``path``, refusing a file over the size limit before reading it."""
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
-            raise YamlLoadError(
-                display, f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit"
-            )
-        data = path.read_bytes()
+            raise YamlLoadError.too_large(display, size, limits)
+        return path.read_bytes()
     except OSError as e:
         raise YamlLoadError(display, f"cannot read: {e.strerror or e}") from e
-    return decode(data, display, limits)
 
 
 def decode(data: bytes, display: str, limits: Limits = DEFAULT_LIMITS) -> str:
