@@ -11,6 +11,7 @@ a whole (Kustomize or Helm error) raises ``RenderError``.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -52,24 +53,38 @@ def detect_renderer(target: Target, root: Path) -> Renderer:
     return Renderer.PLAIN
 
 
-def render_inputs(target: Target, checkout: Checkout, renderer: Renderer) -> dict[str, Any]:
-    """Everything a render depends on, for the cache key (see ``driftwatch.render.cache``)."""
+def render_inputs(target: Target, checkout: Checkout) -> dict[str, Any]:
+    """Everything a render depends on, for the cache key (see ``driftwatch.render.cache``).
+
+    Known before the tree is looked at (the renderer as configured: what ``auto``
+    picks is fixed by the commit), so an unchanged commit costs no listing.
+    Values files are covered by the commit when they sit in the repository,
+    else by their content's digest.
+    """
     inputs: dict[str, Any] = {
         "sha": checkout.revision.sha,
         "repository": checkout.revision.repository,
         "path": target.path,
-        "renderer": renderer.value,
+        "renderer": target.renderer.value,
         "namespace": target.namespace,
         "kustomize_command": target.kustomize_command,
+        "release": target.helm.release,
+        "set": target.helm.set,
+        "values": [_values_input(target, checkout, v) for v in target.helm.values],
     }
-    if renderer is Renderer.HELM:
-        from driftwatch.render.helm import values_paths
-
-        chart_dir = (checkout.root / target.path).resolve()
-        inputs["release"] = target.helm.release
-        inputs["set"] = target.helm.set
-        inputs["values"] = [(str(p), file_digest(p)) for p in values_paths(target, chart_dir)]
     return inputs
+
+
+def _values_input(target: Target, checkout: Checkout, value: str) -> tuple[str, str]:
+    """A values file's name and its digest (``in-commit`` when the commit covers it)."""
+    if not Path(value).is_absolute():
+        inside_repo = posixpath.normpath(posixpath.join(target.path, value))
+        if not inside_repo.startswith(".."):
+            return value, "in-commit"
+        path = (checkout.root / target.path / value).resolve()
+    else:
+        path = Path(value)
+    return str(path), file_digest(path)
 
 
 def render_target(
@@ -84,22 +99,22 @@ def render_target(
 
     Raises ``RenderError`` when the path is missing or a Kustomize/Helm build fails.
     """
+    key = None
+    if cache is not None and checkout.revision.sha and not checkout.worktree:
+        inputs = render_inputs(target, checkout)
+        inputs["redaction"] = redaction_id(redactor)
+        key = cache_key(inputs)
+        hit = cache.load(key, target.name)
+        if hit is not None:
+            hit.target = target.name
+            hit.revision = checkout.revision
+            return hit
     files = _listing(target, checkout)
     if files is not None:
         renderer = _renderer_of(target, files)
     else:
         renderer = detect_renderer(target, checkout.root)
     from_blobs = files is not None and renderer is Renderer.PLAIN
-    key = None
-    if cache is not None and checkout.revision.sha and not checkout.worktree:
-        inputs = render_inputs(target, checkout, renderer)
-        inputs["redaction"] = redaction_id(redactor)
-        key = cache_key(inputs)
-        hit = cache.load(key, target.name, disk=not from_blobs)
-        if hit is not None:
-            hit.target = target.name
-            hit.revision = checkout.revision
-            return hit
     with paused_gc():
         if from_blobs:
             assert files is not None and checkout.tree is not None

@@ -73,14 +73,12 @@ class RenderCache:
         self._memory: dict[str, tuple[str, DesiredSet]] = {}
         self._lock = threading.Lock()
 
-    def load(self, key: str, target: str, *, disk: bool = True) -> DesiredSet | None:
-        """The stored set for ``key`` (marked ``from_cache``), or None; ``disk``: look there too."""
+    def load(self, key: str, target: str) -> DesiredSet | None:
+        """The stored set for ``key`` (marked ``from_cache``), or None."""
         with self._lock:
             held = self._memory.get(target)
         if held is not None and held[0] == key:
             return _copy(held[1])
-        if not disk:
-            return None
         path = self.directory / f"{key}{_SUFFIX}"
         try:
             with path.open("rb") as handle, paused_gc():

@@ -1,0 +1,262 @@
+"""``python -m bench.speed``: issue 21's goals, each against its floor measured in the same run.
+
+For each N of ``--sizes`` (default 1,000 and 10,000): generate and commit the
+repository, start the API server (``bench.serve``, its own process), then, in
+``--pairs`` alternating pairs of **new processes** (so drift in the machine's
+load hits both sides of a ratio alike):
+
+1. **first run** — ``python -m driftwatch check -o json`` with an empty cache
+   dir, against the floor process (``bench.speed_floor``: import the client,
+   load the kubeconfig, LIST every type as raw JSON, parse every YAML file with
+   the C loader).  Goal: ≤ 1.5x.
+2. **1% changed** — a second commit rewrites 1% of the manifest files (a
+   comment line added: new blobs, the same objects, so the drift found must
+   not change); ``check`` again with the first run's cache dir, against the
+   LIST-only floor process.  Goal: ≤ 1.2x.
+3. **warm serve, unchanged SHA** — one process runs the pipeline twice as
+   ``serve`` does (``bench.driftwatch_run --runs 2``); the second run's time
+   against the second of two in-process listings of the LIST-only floor (both
+   warm interpreters, neither pays start-up).  Goal: ≤ 1.2x.
+
+Every process's wall time and CPU time (user + system, ``RUSAGE_CHILDREN``) are
+recorded; ratios use the median of each side.  ``check`` runs with
+``--state-dir`` so its fingerprint key (and with it the on-disk parse cache)
+outlives the process, as it does for a user with a state directory.  The run
+fails only if a step breaks or the drift found is not the drift generated.
+Prints a markdown table; writes ``bench/out/speed-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.generate import Layout, expected_drift, write_repo
+from bench.procs import PYTHON, REPO_ROOT, BenchError, ServerProcess, _env, machine, run_json
+from bench.templates import MARKER
+
+OUT = REPO_ROOT / "bench" / "out"
+GOALS = {"first": 1.5, "changed": 1.2, "warm": 1.2}
+
+
+def _log(message: str) -> None:
+    print(f"[speed {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def timed(argv: list[str], *, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """Run ``python argv`` as a new process: wall and CPU seconds, stdout as text."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [PYTHON, *argv],
+        cwd=REPO_ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode not in ok:
+        raise BenchError(f"{argv[:3]} exited {process.returncode}: {err.decode()[-2000:]}")
+    return {
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "stdout": out.decode(),
+        "exit": process.returncode,
+    }
+
+
+def _drift_of(check_json: str) -> set[tuple[str, str, str, str, str]]:
+    document = json.loads(check_json)
+    report = document["targets"][0]["report"]
+    return {
+        (o["group"], o["kind"], o["namespace"], o["name"], o["state"])
+        for o in report["objects"]
+        if o["state"] != "in_sync"
+    }
+
+
+def change_files(repo: Path, percent: float) -> int:
+    """Commit a comment line added to ``percent``% of the manifest files; returns the count."""
+    files = sorted(p for p in repo.rglob("*.yaml") if ".git" not in p.parts)
+    step = max(1, round(100 / percent))
+    chosen = files[::step]
+    for path in chosen:
+        path.write_text("# touched by bench.speed\n" + path.read_text())
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    for args in (["add", "-A"], ["commit", "-q", "-m", f"touch {percent}% of the files"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+    return len(chosen)
+
+
+def measure(objects: int, work: Path, *, pairs: int, percent: float) -> dict[str, Any]:
+    """Every measurement at one N (the server is stopped before this returns)."""
+    layout = Layout(objects)
+    repo, kubeconfig = work / "repo", work / "kubeconfig"
+    write_repo(repo, layout)
+    expected = expected_drift(layout)
+    floor_args = ["-m", "bench.speed_floor", "--kubeconfig", str(kubeconfig), "--repo", str(repo)]
+    target = ["--repo", str(repo), "--path", ".", "--kubeconfig", str(kubeconfig)]
+    target += ["--selector", MARKER]
+
+    def check(attempt: int) -> dict[str, Any]:
+        run = timed(
+            [
+                "-m", "driftwatch", "check", *target, "-o", "json",
+                "--cache-dir", str(work / f"cache-{attempt}"),
+                "--state-dir", str(work / f"state-{attempt}"),
+            ],
+            ok=(1,),
+        )  # fmt: skip
+        found = _drift_of(run.pop("stdout"))
+        if found != expected:
+            raise BenchError(
+                f"N={objects}: drift found is not the drift generated: "
+                f"{sorted(found ^ expected)[:5]}"
+            )
+        return run
+
+    samples: dict[str, list[dict[str, Any]]] = {}
+    with ServerProcess(objects, kubeconfig) as server:
+        _log(f"N={objects:,}: server ready ({server.ready_line})")
+        for attempt in range(pairs):
+            _log(f"N={objects:,}: first run vs floor ({attempt + 1}/{pairs})")
+            floor = timed(floor_args)
+            samples.setdefault("floor", []).append({**floor, **json.loads(floor.pop("stdout"))})
+            samples.setdefault("first", []).append(check(attempt))
+        changed = change_files(repo, percent)
+        _log(f"N={objects:,}: committed {changed} changed files ({percent}%)")
+        for attempt in range(pairs):
+            _log(f"N={objects:,}: 1%-changed commit vs LIST-only floor ({attempt + 1}/{pairs})")
+            lists = timed([*floor_args, "--lists-only", "--repeat", "2"])
+            samples.setdefault("list_floor", []).append(
+                {**lists, **json.loads(lists.pop("stdout"))}
+            )
+            samples.setdefault("changed", []).append(check(attempt))
+        for attempt in range(pairs):
+            _log(f"N={objects:,}: warm serve run, unchanged SHA ({attempt + 1}/{pairs})")
+            warm = run_json(
+                "bench.driftwatch_run",
+                [
+                    *target, "--cache-dir", str(work / f"cache-{attempt}"),
+                    "--state-dir", str(work / f"state-{attempt}"), "--runs", "2",
+                    "--objects", str(objects),
+                ],
+            )  # fmt: skip
+            if not (warm.get("drift_check") or {}).get("ok"):
+                raise BenchError(f"N={objects}: warm run found other drift: {warm['drift_check']}")
+            samples.setdefault("warm", []).append(warm["runs"][1])
+    return {"objects": objects, "changed_files": changed, "samples": samples}
+
+
+def summarize(size: dict[str, Any]) -> dict[str, Any]:
+    """Medians and ratios of one N."""
+    s = size["samples"]
+
+    def med(name: str, field: str) -> float:
+        return statistics.median(x[field] for x in s[name])
+
+    warm_list = statistics.median(x["list_seconds"][-1] for x in s["list_floor"])
+    warm = statistics.median(x["seconds"] for x in s["warm"])
+    out = {
+        "objects": size["objects"],
+        "floor": med("floor", "wall"),
+        "floor_cpu": med("floor", "cpu"),
+        "first": med("first", "wall"),
+        "first_cpu": med("first", "cpu"),
+        "list_floor": med("list_floor", "wall"),
+        "list_floor_cpu": med("list_floor", "cpu"),
+        "changed": med("changed", "wall"),
+        "changed_cpu": med("changed", "cpu"),
+        "warm_list": warm_list,
+        "warm": warm,
+        "warm_stages": s["warm"][0]["stages"],
+    }
+    out["x_first"] = out["first"] / out["floor"]
+    out["x_first_cpu"] = out["first_cpu"] / out["floor_cpu"]
+    out["x_changed"] = out["changed"] / out["list_floor"]
+    out["x_changed_cpu"] = out["changed_cpu"] / out["list_floor_cpu"]
+    out["x_warm"] = warm / warm_list
+    return out
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The markdown table of every N."""
+    lines = [
+        "| N | first run s (cpu) | floor s (cpu) | x floor (cpu) | 1%-changed s (cpu) "
+        "| LIST-only floor s (cpu) | x floor (cpu) | warm serve run s | warm LIST floor s "
+        "| x floor |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['objects']:,} | {r['first']:.2f} ({r['first_cpu']:.2f}) "
+            f"| {r['floor']:.2f} ({r['floor_cpu']:.2f}) "
+            f"| **{r['x_first']:.2f}** ({r['x_first_cpu']:.2f}) "
+            f"| {r['changed']:.2f} ({r['changed_cpu']:.2f}) "
+            f"| {r['list_floor']:.2f} ({r['list_floor_cpu']:.2f}) "
+            f"| **{r['x_changed']:.2f}** ({r['x_changed_cpu']:.2f}) "
+            f"| {r['warm']:.3f} | {r['warm_list']:.3f} | **{r['x_warm']:.2f}** |"
+        )
+    goals = ", ".join(f"{k} ≤ {v}x" for k, v in GOALS.items())
+    lines.append(f"\nGoals: {goals} (wall time; CPU in parentheses).")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the speed benchmark; exit 1 if a step failed."""
+    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated object counts")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating pairs per goal")
+    parser.add_argument("--changed-percent", type=float, default=1.0)
+    parser.add_argument("--keep", action="store_true", help="keep the temp directories")
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"machine": machine(), "sizes": []}
+    rows = []
+    try:
+        for objects in (int(s) for s in args.sizes.split(",") if s.strip()):
+            work = Path(tempfile.mkdtemp(prefix=f"driftwatch-speed-{objects}-"))
+            try:
+                size = measure(objects, work, pairs=args.pairs, percent=args.changed_percent)
+            finally:
+                if args.keep:
+                    _log(f"kept {work}")
+                else:
+                    shutil.rmtree(work, ignore_errors=True)
+            rows.append(summarize(size))
+            results["sizes"].append({**size, "summary": rows[-1]})
+            _log(table(rows[-1:]))
+    except (BenchError, ValueError) as e:
+        print(f"bench.speed: {e}", file=sys.stderr)
+        return 1
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (OUT / f"speed-{stamp}.json").write_text(json.dumps(results, indent=1))
+    print(table(rows))
+    print(f"\nall samples: {OUT / f'speed-{stamp}.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
