@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -42,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.generate import Layout, expected_drift, write_repo
+from bench.generate import Layout, _commit, expected_drift, write_repo
 from bench.procs import PYTHON, REPO_ROOT, BenchError, ServerProcess, _env, machine, run_json
 from bench.templates import MARKER
 
@@ -92,21 +91,11 @@ def _drift_of(check_json: str) -> set[tuple[str, str, str, str, str]]:
 def change_files(repo: Path, percent: float) -> int:
     """Commit a comment line added to ``percent``% of the manifest files; returns the count."""
     files = sorted(p for p in repo.rglob("*.yaml") if ".git" not in p.parts)
-    step = max(1, round(100 / percent))
-    chosen = files[::step]
+    count = max(1, round(len(files) * percent / 100))
+    chosen = [files[i * len(files) // count] for i in range(count)]  # spread over the repo
     for path in chosen:
         path.write_text("# touched by bench.speed\n" + path.read_text())
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.com",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    for args in (["add", "-A"], ["commit", "-q", "-m", f"touch {percent}% of the files"]):
-        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+    _commit(repo)  # the generator's own commit (and repack), on top of the first
     return len(chosen)
 
 
@@ -175,7 +164,7 @@ def summarize(size: dict[str, Any]) -> dict[str, Any]:
     s = size["samples"]
 
     def med(name: str, field: str) -> float:
-        return statistics.median(x[field] for x in s[name])
+        return float(statistics.median(x[field] for x in s[name]))
 
     warm_list = statistics.median(x["list_seconds"][-1] for x in s["list_floor"])
     warm = statistics.median(x["seconds"] for x in s["warm"])
