@@ -156,7 +156,48 @@ def measure(objects: int, work: Path, *, pairs: int, percent: float) -> dict[str
             if not (warm.get("drift_check") or {}).get("ok"):
                 raise BenchError(f"N={objects}: warm run found other drift: {warm['drift_check']}")
             samples.setdefault("warm", []).append(warm["runs"][1])
-    return {"objects": objects, "changed_files": changed, "samples": samples}
+        costs = startup(kubeconfig, pairs)
+    return {"objects": objects, "changed_files": changed, "samples": samples, "startup": costs}
+
+
+STARTUP = {
+    "python (nothing imported)": "pass",
+    "import kubernetes": "import kubernetes",
+    "import kubernetes + load the kubeconfig": (
+        "import sys; from kubernetes import config; "
+        "config.new_client_from_config(config_file=sys.argv[1])"
+    ),
+    "driftwatch check's imports": (
+        "import driftwatch.cli, driftwatch.cli.check_cmd, driftwatch.pipeline, "
+        "driftwatch.source.git, driftwatch.render.plain"
+    ),
+    "driftwatch check's imports + client": (
+        "import sys; import driftwatch.cli.check_cmd, driftwatch.pipeline; "
+        "from driftwatch.cluster.connect import connect; "
+        "from driftwatch.config.model import Cluster; "
+        "connect(Cluster(name='c', kubeconfig=sys.argv[1]))"
+    ),
+}
+"""Start-up costs, each measured as a new process (``python -c CODE KUBECONFIG``)."""
+
+
+def startup(kubeconfig: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """Median wall and CPU seconds of each ``STARTUP`` process."""
+    out: dict[str, dict[str, float]] = {}
+    for name, code in STARTUP.items():
+        runs = [timed(["-c", code, str(kubeconfig)]) for _ in range(repeat)]
+        out[name] = {
+            "wall": float(statistics.median(r["wall"] for r in runs)),
+            "cpu": float(statistics.median(r["cpu"] for r in runs)),
+        }
+    return out
+
+
+def startup_table(costs: dict[str, dict[str, float]]) -> str:
+    """The start-up costs as a markdown table."""
+    lines = ["| new process | wall s | CPU s |", "|---|---:|---:|"]
+    lines += [f"| {name} | {c['wall']:.2f} | {c['cpu']:.2f} |" for name, c in costs.items()]
+    return "\n".join(lines)
 
 
 def summarize(size: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (OUT / f"speed-{stamp}.json").write_text(json.dumps(results, indent=1))
     print(table(rows))
+    for size in results["sizes"]:
+        print(f"\nStart-up (N = {size['objects']:,}'s server, medians):\n")
+        print(startup_table(size["startup"]))
     print(f"\nall samples: {OUT / f'speed-{stamp}.json'}")
     return 0
 
