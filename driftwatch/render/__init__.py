@@ -168,10 +168,7 @@ def _plain_from_blobs(
     tree = checkout.tree
     assert tree is not None
     cache = parse_cache if parse_cache is not None else ParseCache(None)
-    pack = None
-    rid = redaction_id(redactor)
-    if rid is not None:
-        pack = pack_key(checkout.revision.repository, files.path, DEFAULT_LIMITS, rid)
+    pack = pack_key(checkout.revision.repository, files.path, DEFAULT_LIMITS)
     return cache.documents(files.files, tree.read, pack=pack, redactor=redactor)
 
 

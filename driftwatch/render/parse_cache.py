@@ -10,17 +10,19 @@ another path) costs nothing: a new commit re-parses only the files it changed.
   with the desired set built from it, so it costs nothing beyond it; the bound
   caps what superseded commits leave behind.
 * **On disk** (``check``, one process per run): one *pack* per source (the
-  repository, the target's path, the parse limits and the redaction), a
-  ``marshal`` file holding exactly the entries of the last commit rendered
-  from it, replaced atomically after each render that parsed anything.
+  repository, the target's path and the parse limits), a ``marshal`` file
+  holding exactly the entries of the last commit rendered from it, replaced
+  atomically after each render that parsed anything.
 
 An entry is the documents of one file, already split into objects (``*List``
 documents flattened) and, when a redactor is given, with every Secret value
 and sensitive annotation replaced by its keyed fingerprint
 (``driftwatch.redact``) — **before** it is cached anywhere.  Without a
 redactor (``driftwatch render --show-secrets``) nothing is written to disk, so
-no Secret value ever is.  The pack's name covers the redaction key's id, so
-fingerprints made under another key are never served.
+no Secret value ever is.  The pack records the redaction (key id and sensitive
+annotations) it was made with and is used only under the same one, so
+fingerprints made under another key are never served (a process with a
+throw-away key replaces the pack rather than adding one).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def redaction_id(redactor: SecretHasher | None) -> str | None:
     return hashlib.sha256(material.encode()).hexdigest()[:24]
 
 
-def pack_key(repository: str, path: str, limits: Limits, redaction: str) -> str:
+def pack_key(repository: str, path: str, limits: Limits) -> str:
     """The disk pack's name for one source (not the commit: a new commit reuses the pack)."""
     material = {
         "driftwatch": __version__,
@@ -71,7 +73,6 @@ def pack_key(repository: str, path: str, limits: Limits, redaction: str) -> str:
         "repository": repository,
         "path": path,
         "limits": [limits.max_file_bytes, limits.max_depth, limits.max_expanded_nodes],
-        "redaction": redaction,
     }
     text = json.dumps(material, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -116,8 +117,9 @@ class ParseCache:
         memory only; it is ignored without a redactor, see the module doc).
         """
         pack = pack if redactor is not None and self.directory is not None else None
+        redaction = redaction_id(redactor) or ""
         keys = [_blob_key(f) for f in files]
-        scope = f"/{redaction_id(redactor)}/{limits.max_file_bytes}/{limits.max_depth}"
+        scope = f"/{redaction}/{limits.max_file_bytes}/{limits.max_depth}"
         scope += f"/{limits.max_expanded_nodes}"
         found: dict[str, Entry] = {}
         with self._lock:
@@ -128,14 +130,14 @@ class ParseCache:
                     found[key] = held[0]
         stored: dict[str, Entry] = {}
         if pack is not None and len(found) < len(set(keys)):
-            stored = self._load_pack(pack)
+            stored = self._load_pack(pack, redaction)
             found.update((k, stored[k]) for k in keys if k not in found and k in stored)
         missing = [f for f, k in zip(files, keys, strict=True) if k not in found]
         if missing:
             found.update(self._parse(missing, read, redactor, limits))
         self._remember(files, [k + scope for k in keys], found, keys)
         if pack is not None and (missing or set(stored) != set(keys)):
-            self._write_pack(pack, {k: found[k] for k in keys})
+            self._write_pack(pack, redaction, {k: found[k] for k in keys})
         docs: list[RenderedDoc] = []
         errors: list[SourceError] = []
         for entry, key in zip(files, keys, strict=True):
@@ -196,7 +198,7 @@ class ParseCache:
         assert self.directory is not None
         return self.directory / f"{pack}{_SUFFIX}"
 
-    def _load_pack(self, pack: str) -> dict[str, Entry]:
+    def _load_pack(self, pack: str, redaction: str) -> dict[str, Entry]:
         path = self._pack_path(pack)
         try:
             data = path.read_bytes()
@@ -206,17 +208,20 @@ class ParseCache:
             log.warning("cannot read parse cache %s: %s", path.name, e)
             return {}
         try:
-            entries = marshal.loads(data)
+            stored = marshal.loads(data)
         except (EOFError, ValueError, TypeError) as e:
             log.warning("ignoring unreadable parse cache %s: %s", path.name, e)
             path.unlink(missing_ok=True)
             return {}
-        if not isinstance(entries, dict):
+        if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == PACK_FORMAT):
             path.unlink(missing_ok=True)
             return {}
+        _, made_with, entries = stored
+        if made_with != redaction or not isinstance(entries, dict):
+            return {}  # fingerprints under another key: parse again, then replace it
         return entries
 
-    def _write_pack(self, pack: str, entries: dict[str, Entry]) -> None:
+    def _write_pack(self, pack: str, redaction: str, entries: dict[str, Entry]) -> None:
         """Best effort: a full disk only costs parsing again next time."""
         assert self.directory is not None
         try:
@@ -224,7 +229,7 @@ class ParseCache:
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=_SUFFIX)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    marshal.dump(entries, handle)
+                    marshal.dump((PACK_FORMAT, redaction, entries), handle)
                 os.replace(tmp, self._pack_path(pack))
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -156,3 +156,25 @@ def test_corrupt_pack_is_a_miss_not_a_failure(
     cache = ParseCache(tmp_path / "p")
     desired = render_target(target, source.checkout(target), parse_cache=cache, redactor=HASHER)
     assert cache.parsed == 1 and ResourceKey("", "ConfigMap", "ns", "a") in desired.objects
+
+
+def test_a_pack_made_under_another_key_is_replaced_not_served(
+    remote: Remote, source: GitSource, tmp_path: Path
+) -> None:
+    _commit(
+        remote,
+        {
+            "apps/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+            "stringData: {k: hunter2}\n"
+        },
+    )
+    target = remote_target(remote, path="apps")
+    other = SecretHasher(b"another-key-another-key-0123456")
+    bodies = []
+    for hasher in (HASHER, other):
+        cache = ParseCache(tmp_path / "p")
+        desired = render_target(target, source.checkout(target), parse_cache=cache, redactor=hasher)
+        assert cache.parsed == 1, "fingerprints made under another key are never served"
+        bodies.append(desired.objects[ResourceKey("", "Secret", "default", "s")].body["data"])
+    assert bodies[0] != bodies[1]
+    assert len(list((tmp_path / "p").iterdir())) == 1, "one pack per source, replaced"
