@@ -118,7 +118,9 @@ def measure(objects: int, work: Path, *, pairs: int, percent: float) -> dict[str
             ],
             ok=(1,),
         )  # fmt: skip
-        found = _drift_of(run.pop("stdout"))
+        document = run.pop("stdout")
+        found = _drift_of(document)
+        run["stages"] = json.loads(document)["targets"][0]["durations_seconds"]
         if found != expected:
             raise BenchError(
                 f"N={objects}: drift found is not the drift generated: "
@@ -221,7 +223,9 @@ def summarize(size: dict[str, Any]) -> dict[str, Any]:
         "changed_cpu": med("changed", "cpu"),
         "warm_list": warm_list,
         "warm": warm,
-        "warm_stages": s["warm"][0]["stages"],
+        "warm_stages": _median_stages(s["warm"]),
+        "first_stages": _median_stages(s["first"]),
+        "changed_stages": _median_stages(s["changed"]),
     }
     out["x_first"] = out["first"] / out["floor"]
     out["x_first_cpu"] = out["first_cpu"] / out["floor_cpu"]
@@ -229,6 +233,28 @@ def summarize(size: dict[str, Any]) -> dict[str, Any]:
     out["x_changed_cpu"] = out["changed_cpu"] / out["list_floor_cpu"]
     out["x_warm"] = warm / warm_list
     return out
+
+
+def _median_stages(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Per-stage wall seconds (as ``check -o json`` reports them), median over the runs."""
+    names = runs[0].get("stages", {})
+    return {n: float(statistics.median(r["stages"].get(n, 0.0) for r in runs)) for n in names}
+
+
+def stage_table(rows: list[dict[str, Any]]) -> str:
+    """Where each measured run's time went, per stage (medians; process start-up not included)."""
+    lines = [
+        "| N | run | git | render | snapshot | compare | emit |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        for name in ("first", "changed", "warm"):
+            st = r[f"{name}_stages"]
+            cells = " | ".join(
+                f"{st.get(k, 0.0):.2f}" for k in ("git", "render", "snapshot", "compare", "emit")
+            )
+            lines.append(f"| {r['objects']:,} | {name} | {cells} |")
+    return "\n".join(lines)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -284,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (OUT / f"speed-{stamp}.json").write_text(json.dumps(results, indent=1))
     print(table(rows))
+    print("\nStages (wall seconds, medians):\n")
+    print(stage_table(rows))
     for size in results["sizes"]:
         print(f"\nStart-up (N = {size['objects']:,}'s server, medians):\n")
         print(startup_table(size["startup"]))
