@@ -95,11 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     from bench.floor import measure_yaml
 
     imported = time.perf_counter() - STARTED
-    lists = [list_all(args.kubeconfig, args.page_size) for _ in range(max(1, args.repeat))]
+    lists, list_cpu = [], []
+    for _ in range(max(1, args.repeat)):
+        cpu = time.process_time()
+        lists.append(list_all(args.kubeconfig, args.page_size))
+        list_cpu.append(time.process_time() - cpu)
     yaml_seconds = None if args.lists_only else measure_yaml(args.repo)["seconds"]
     print(
         json.dumps(
-            {"import_seconds": imported, "list_seconds": lists, "yaml_seconds": yaml_seconds}
+            {
+                "import_seconds": imported,
+                "list_seconds": lists,
+                "list_cpu_seconds": list_cpu,
+                "yaml_seconds": yaml_seconds,
+            }
         )
     )
     return 0
