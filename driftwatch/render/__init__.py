@@ -115,10 +115,10 @@ def render_target(
     else:
         renderer = detect_renderer(target, checkout.root)
     from_blobs = files is not None and renderer is Renderer.PLAIN
+    parsed_before = parse_cache.parsed if parse_cache is not None else 0
     with paused_gc():
         if from_blobs:
             assert files is not None and checkout.tree is not None
-            parsed_before = parse_cache.parsed if parse_cache is not None else 0
             docs, errors = _plain_from_blobs(checkout, files, parse_cache, redactor)
         else:
             docs, errors = _run(renderer, target, checkout.root)
