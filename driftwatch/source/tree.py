@@ -104,14 +104,20 @@ class GitTree:
         """The commit's files written under the cache's ``trees/<sha>`` (once; reused after)."""
         with self._guard:
             if self._root is None:
-                with locked(self.repo_dir):
-                    repo = git.Repo(self.repo_dir)
-                    try:
-                        self._root = materialize(
-                            repo, self.sha, self._trees_dir, self._max_trees
-                        )
-                    finally:
-                        repo.close()
+                try:
+                    with locked(self.repo_dir):
+                        repo = git.Repo(self.repo_dir)
+                        try:
+                            self._root = materialize(
+                                repo, self.sha, self._trees_dir, self._max_trees
+                            )
+                        finally:
+                            repo.close()
+                except (CacheCorruptError, OSError, git.GitError) as e:
+                    raise RenderError(
+                        f"cannot write the files of commit {self.sha[:12]} for the renderer: "
+                        f"{truncate(str(e), 300)}"
+                    ) from e
             return self._root
 
     def _git(self, *args: str) -> bytes:

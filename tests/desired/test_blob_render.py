@@ -178,3 +178,15 @@ def test_a_pack_made_under_another_key_is_replaced_not_served(
         bodies.append(desired.objects[ResourceKey("", "Secret", "default", "s")].body["data"])
     assert bodies[0] != bodies[1]
     assert len(list((tmp_path / "p").iterdir())) == 1, "one pack per source, replaced"
+
+
+def test_a_tree_that_cannot_be_written_is_a_render_error(remote: Remote, tmp_path: Path) -> None:
+    from tests.desired.test_kustomize_helm_render import CHART
+
+    _commit(remote, dict(CHART))
+    source = GitSource(tmp_path / "git")
+    target = remote_target(remote, path="chart")
+    checkout = source.checkout(target)
+    (tmp_path / "git" / "trees").write_text("a file where the trees directory would go")
+    with pytest.raises(RenderError, match="cannot write the files of commit"):
+        render_target(target, checkout)
