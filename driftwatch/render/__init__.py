@@ -129,7 +129,7 @@ def render_target(
             errors=errors,
             flattened=from_blobs,
         )
-        if redactor is not None:
+        if redactor is not None and not from_blobs:  # blob documents were redacted as parsed
             redact = redactor.redact
             desired.objects = {
                 k: replace(obj, body=redact(obj.body)) for k, obj in desired.objects.items()
