@@ -6,7 +6,7 @@ from collections import Counter
 
 from driftwatch.cluster.connect import connect
 from driftwatch.cluster.retry import RetryPolicy
-from driftwatch.cluster.snapshot import Keep, SnapshotRequest, take_snapshot
+from driftwatch.cluster.snapshot import Keep, OpenAPIReady, SnapshotRequest, take_snapshot
 from driftwatch.cluster.snapshot_file import load_snapshot
 from driftwatch.config.model import Cluster
 from driftwatch.model import LiveSnapshot
@@ -21,6 +21,7 @@ def read_live(
     keep: Keep | None = None,
     retry: RetryPolicy | None = None,
     counts: Counter[tuple[str, str]] | None = None,
+    openapi_ready: OpenAPIReady | None = None,
 ) -> tuple[LiveSnapshot, Counter[tuple[str, str]]]:
     """The snapshot for ``cluster`` and the API requests it took, by (verb, code).
 
@@ -28,12 +29,16 @@ def read_live(
     cluster is read; ``ClusterError`` when it cannot be reached at all.  When
     given, ``counts`` is updated with the requests made even when the read
     fails, so a cluster that is down still shows in the request metrics.
+    ``openapi_ready`` is called with the OpenAPI documents before listing starts
+    (a live read only: a file holds its documents in the snapshot).
     """
     if cluster.snapshot:
         return load_snapshot(cluster.snapshot, hasher), Counter()
     with connect(cluster) as client:
         try:
-            snapshot = take_snapshot(client, request, keep=keep, retry=retry)
+            snapshot = take_snapshot(
+                client, request, keep=keep, retry=retry, openapi_ready=openapi_ready
+            )
         finally:
             made = client.request_counts()
             if counts is not None:

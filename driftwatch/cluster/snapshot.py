@@ -23,7 +23,7 @@ from typing import Any
 from driftwatch.cluster.api_errors import ApiRequestError
 from driftwatch.cluster.client import ReadOnlyClient
 from driftwatch.cluster.discovery import Discovery, DiscoveryError, collection_path
-from driftwatch.cluster.openapi import fetch_openapi
+from driftwatch.cluster.openapi import cached_openapi
 from driftwatch.cluster.retry import RetryPolicy
 from driftwatch.errors import ClusterError, truncate
 from driftwatch.gcpause import paused_gc
@@ -39,6 +39,8 @@ from driftwatch.model import (
 )
 
 Keep = Callable[[ResourceKey, Manifest], bool]
+OpenAPIReady = Callable[[dict[str, Any]], None]
+"""Called with the snapshot's OpenAPI documents before the first list starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +253,14 @@ def take_snapshot(
     *,
     keep: Keep | None = None,
     retry: RetryPolicy | None = None,
+    openapi_ready: OpenAPIReady | None = None,
 ) -> LiveSnapshot:
-    """Read every requested type; raises ``ClusterError`` only when the cluster is unreachable."""
+    """Read every requested type; raises ``ClusterError`` only when the cluster is unreachable.
+
+    The OpenAPI documents are fetched (cached per server version) before any list
+    starts and handed to ``openapi_ready``, so whatever compares pages as they
+    stream judges them by the same schema as the rest of the run.
+    """
     retry = retry or RetryPolicy()
     snapshot = LiveSnapshot(server_version=_server_version(client, retry))
     discovery = Discovery(client, retry)
@@ -270,6 +278,7 @@ def take_snapshot(
     ):
         futures: dict[GroupKind, Future[tuple[TypeRead, dict[ResourceKey, Manifest]]]] = {}
         resources: list[ResourceType] = []
+        resolved: list[tuple[GroupKind, TypeRequest, ResourceType]] = []
         for group_kind, req in wanted.items():
             try:
                 resource = discovery.resolve(group_kind, req.api_version)
@@ -288,13 +297,16 @@ def take_snapshot(
                 )
                 continue
             resources.append(resource)
+            resolved.append((group_kind, req, resource))
+        if request.openapi:
+            snapshot.openapi = cached_openapi(client, resources, snapshot.server_version, retry)
+        if openapi_ready is not None:
+            openapi_ready(snapshot.openapi)
+        for group_kind, req, resource in resolved:
             futures[group_kind] = pool.submit(reader.read, req, resource)
-        openapi = pool.submit(fetch_openapi, client, resources, retry) if request.openapi else None
         for group_kind, future in futures.items():
             read, objects = future.result()
             snapshot.types[group_kind] = read
             snapshot.objects.update(objects)
-        if openapi is not None:
-            snapshot.openapi = openapi.result()
     snapshot.taken_at = _now()
     return snapshot

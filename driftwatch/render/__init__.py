@@ -21,7 +21,7 @@ from driftwatch.errors import RenderError
 from driftwatch.gcpause import paused_gc
 from driftwatch.model import DesiredSet, SourceError
 from driftwatch.redact import SecretHasher
-from driftwatch.render.assemble import RenderedDoc, assemble, rescope
+from driftwatch.render.assemble import RenderedDoc, assemble
 from driftwatch.render.blobs import PathListing, listing
 from driftwatch.render.cache import RenderCache, cache_key, file_digest
 from driftwatch.render.kustomize import KUSTOMIZATION_FILES
@@ -30,14 +30,7 @@ from driftwatch.render.plain import inside
 from driftwatch.render.yamlload import DEFAULT_LIMITS
 from driftwatch.source import Checkout
 
-__all__ = [
-    "ParseCache",
-    "RenderCache",
-    "detect_renderer",
-    "render_inputs",
-    "render_target",
-    "rescope",
-]
+__all__ = ["ParseCache", "RenderCache", "detect_renderer", "render_inputs", "render_target"]
 
 
 def detect_renderer(target: Target, root: Path) -> Renderer:

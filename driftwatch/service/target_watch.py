@@ -43,6 +43,7 @@ from driftwatch.config.model import Cluster
 from driftwatch.errors import DriftwatchError, truncate
 from driftwatch.logs import log_context
 from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ResourceKey, TypeRead
+from driftwatch.pipeline import Compared
 from driftwatch.run import RunStatus, TargetRun
 from driftwatch.service.watch_report import (
     Change,
@@ -149,7 +150,7 @@ class TargetWatch:
     def resume(
         self,
         run: TargetRun,
-        compared: tuple[DesiredSet, LiveSnapshot] | None,
+        compared: Compared | None,
         runner: Any,
         cluster: Cluster,
     ) -> None:
@@ -163,7 +164,7 @@ class TargetWatch:
                 if old is not None:
                     log.info("not watching while the full run fails", extra={"target": self.name})
                 return
-            desired, live = compared
+            desired, live, judge = compared
             keep = runner.keeper(self.name, desired)
             if old is not None and frozen:
                 missed = mismatches(old.live, frozen, live, old.keep, keep)
@@ -178,9 +179,8 @@ class TargetWatch:
                     )
             if cluster.snapshot:
                 return
-            options = runner.compare_options(runner.config.target(self.name))
             self._basis = basis = Basis(
-                desired, live, run, KeyComparer(live.openapi, options), keep, runner.hasher.redact
+                desired, live, run, KeyComparer(judge), keep, runner.hasher.redact
             )
             self._paused = False
             self._watches = self._open(basis, cluster)

@@ -31,8 +31,10 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftwatch import __version__
 from driftwatch.config.model import Config
-from driftwatch.model import DRIFT_STATES, DriftState, ResourceKey, TargetReport
+from driftwatch.config.sharding import Shard
+from driftwatch.model import DRIFT_STATES, DriftState, ObjectDrift, ResourceKey, TargetReport
 from driftwatch.run import RunStatus, Stage, TargetRun
+from driftwatch.sinks.shard_metrics import with_shard
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 """Prometheus text 0.0.4 only: under OpenMetrics the gauge
@@ -102,6 +104,8 @@ class _TargetState:
     durations: dict[Stage, _Histogram] = field(default_factory=dict)
     watch_events: Counter[str] = field(default_factory=Counter)
     watch_mismatches: int = 0
+    held: list[ObjectDrift] = field(default_factory=list)
+    """Drift of earlier reports the latest one cannot overturn (unknown is not absent)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ class MetricsStore(Collector):
         self._alertmanager: Counter[tuple[str, str]] = Counter()
         self._reloads: Counter[str] = Counter()
         self._last_reload_ok: bool | None = None
+        self.shard: Shard | None = None
+        """Set when this replica runs one shard of the targets: every series gets ``shard``."""
         self.registry = CollectorRegistry(auto_describe=True) if registry is None else registry
         self.registry.register(self)
 
@@ -170,6 +176,8 @@ class MetricsStore(Collector):
             state = self._state.setdefault(run.target, _TargetState())
             state.last_run = run
             if run.report is not None and run.status is not RunStatus.FAILED:
+                earlier = [*state.held, *(_drifted(state.report_run) if state.report_run else [])]
+                state.held = run.report.still_standing(earlier)
                 state.report_run = run
             if run.revision is not None and not run.git_stale and run.failed_stage is not Stage.GIT:
                 state.git_fetched_at = run.started_at + run.durations.get(Stage.GIT, 0.0)
@@ -219,6 +227,11 @@ class MetricsStore(Collector):
 
     # ------------------------------------------------------------------ scrape
 
+    def _drift_of(self, name: str, report: TargetReport) -> list[ObjectDrift]:
+        """The target's drifted objects: the latest report's, and the earlier ones it keeps."""
+        held = self._state[name].held
+        return [*(o for o in report.objects if o.state in DRIFT_STATES), *held]
+
     def _reports(self) -> list[tuple[str, TargetRun, TargetReport]]:
         out = []
         for name in sorted(self._state):
@@ -231,14 +244,18 @@ class MetricsStore(Collector):
         budget = self.max_drift_series
         dropped: dict[str, int] = {}
         for name, _, report in self._reports():
-            drifted = sum(1 for o in report.objects if o.state in DRIFT_STATES)
+            drifted = len(self._drift_of(name, report))
             kept = min(budget, drifted)
             budget -= kept
             dropped[name] = drifted - kept
         return dropped
 
     def collect(self) -> Iterator[Metric]:
-        """Every metric family, built now from the latest state."""
+        """Every metric family, built now from the latest state (``shard``-labelled if set)."""
+        families = self._collect_all()
+        yield from families if self.shard is None else with_shard(families, self.shard)
+
+    def _collect_all(self) -> Iterator[Metric]:
         with self._lock:
             yield from self._collect_process()
             yield from self._collect_targets()
@@ -368,9 +385,7 @@ class MetricsStore(Collector):
         budget = self.max_drift_series
         for name, run, report in self._reports():
             left_out = 0
-            for obj in report.objects:
-                if obj.state not in DRIFT_STATES:
-                    continue
+            for obj in self._drift_of(name, report):
                 if budget <= 0:
                     left_out += 1
                     continue
@@ -465,3 +480,8 @@ class MetricsStore(Collector):
                 fetched.add_metric([name], st.git_fetched_at)
         yield from (durations, runs, errors, last, last_ok, revision, fetched, stale, api)
         yield from (watch, mismatches)
+
+
+def _drifted(run: TargetRun) -> list[ObjectDrift]:
+    report = run.report
+    return [o for o in report.objects if o.state in DRIFT_STATES] if report is not None else []

@@ -19,6 +19,7 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
         "reason": str | null,
         "origin": {"file", "document", "line"} | null,
         "attribution": {"manager", "operation", "subresource", "time"},
+        "created_by", "changed_by": {...}   (unmanaged only: who created it, who changed it last),
         "fields": [{"path", "change": "changed"|"added"|"removed", "desired", "live",
                     "attribution": {...}}],
         "ignored": [{"path", "rule", "attribution": {...}}],
@@ -126,6 +127,9 @@ def object_to_json(
             for i in obj.ignored
         ],
     }
+    if obj.created_by is not None:  # a live object not in Git: who made it, who changed it last
+        out["created_by"] = attribution_to_json(obj.created_by)
+        out["changed_by"] = attribution_to_json(obj.changed_by or obj.created_by)
     if first_seen is not None:
         since = first_seen(key, obj.state) if obj.state is not DriftState.IN_SYNC else None
         out["first_seen"] = rfc3339(since)

@@ -116,12 +116,21 @@ def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
         detail = f" ({obj.reason})" if obj.reason else ""
         who = obj.attribution
         by = f", last changed by {who.display()}" if who.known else ""
+        if obj.created_by is not None and obj.created_by.known:
+            by = f", {_lifetime(obj)}"
         lines.append(f"\n{label} {obj.key.display()}{detail}{by}")
         if obj.state is DriftState.MISSING and obj.origin is not None:
             lines.append(f"  declared in {obj.origin.display()}, absent from the cluster")
         if obj.fields:
             lines += object_diff(obj, color=color)
     return lines
+
+
+def _lifetime(obj: ObjectDrift) -> str:
+    """``created by X (Update) at T, last changed by Y ..., time unknown``."""
+    created = obj.created_by.described() if obj.created_by else "unknown"
+    changed = obj.changed_by.described() if obj.changed_by else "unknown"
+    return f"created by {created}, last changed by {changed}"
 
 
 def render_runs(runs: Iterable[TargetRun], *, color: bool = False) -> str:

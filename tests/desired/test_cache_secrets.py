@@ -26,8 +26,8 @@ CHART = {
     "chart/templates/secret.yaml": (
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n"
         "  annotations: {kubectl.kubernetes.io/last-applied-configuration: "
-        "{{ dict \"stringData\" (dict \"password\" .Values.password) \"kind\" \"Secret\" "
-        "\"apiVersion\" \"v1\" | toJson | quote }}}\n"
+        '{{ dict "stringData" (dict "password" .Values.password) "kind" "Secret" '
+        '"apiVersion" "v1" | toJson | quote }}}\n'
         "stringData:\n  password: {{ .Values.password | quote }}\n"
         "data:\n  encoded: {{ .Values.password | b64enc | quote }}\n"
     ),

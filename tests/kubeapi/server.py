@@ -8,6 +8,7 @@ verbs are answered 403 like a read-only identity and never touch the store.
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import threading
@@ -355,6 +356,14 @@ class KubeApiServer:
     def hide_group(self, group: str) -> None:
         """Stop serving a group (its discovery and resources), as if its CRD were not installed."""
         self.store.hidden_groups.add(group)
+
+    def serve_openapi(self, path: str, document: dict[str, Any]) -> None:
+        """Serve ``document`` as the OpenAPI v3 document of ``path`` (``apis/apps/v1``).
+
+        The index at ``/openapi/v3`` then names it with a new ``hash``, as a real
+        server does when a schema changes (a CRD edited, an upgrade).
+        """
+        self.store.openapi_documents[path] = json.dumps(document).encode()
 
 
 def version_bytes() -> bytes:
