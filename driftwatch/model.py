@@ -228,6 +228,8 @@ class LiveSnapshot:
     types: dict[GroupKind, TypeRead] = field(default_factory=dict)
     taken_at: str = ""
     """RFC 3339 time the snapshot finished."""
+    taken_at_estimate: str = ""
+    """Non-empty when ``taken_at`` is an estimate: what it was estimated from."""
     server_version: str | None = None
     openapi: dict[str, Any] = field(default_factory=dict)
     """OpenAPI v3 documents by path (``api/v1``, ``apis/apps/v1``), for list keys."""
@@ -366,6 +368,8 @@ class TargetReport:
     """Every compared object, in sync ones included, sorted by key."""
     revision: GitRevision | None = None
     snapshot_time: str = ""
+    snapshot_time_estimate: str = ""
+    """Non-empty when ``snapshot_time`` is estimated (a foreign dump): from what."""
     source_errors: list[SourceError] = field(default_factory=list)
     read_errors: dict[GroupKind, str] = field(default_factory=dict)
     """Types whose read failed: their objects are UNKNOWN."""

@@ -202,6 +202,7 @@ class Pipeline:
                 report.source_errors.extend(type_errors(subset, judge.schema))
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
+        report.snapshot_time_estimate = live.taken_at_estimate
         run.report = report
         if target.watch:  # handed to watch mode (take_compared), never kept otherwise
             self._compared[target.name] = Compared(desired, live, judge)

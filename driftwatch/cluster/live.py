@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from driftwatch.cluster.connect import connect
+from driftwatch.cluster.deadline import Deadline
 from driftwatch.cluster.retry import RetryPolicy
 from driftwatch.cluster.snapshot import Keep, OpenAPIReady, SnapshotRequest, take_snapshot
 from driftwatch.cluster.snapshot_file import load_snapshot
@@ -26,7 +27,8 @@ def read_live(
     """The snapshot for ``cluster`` and the API requests it took, by (verb, code).
 
     ``Cluster.snapshot`` set: the file is loaded (no request).  Otherwise the
-    cluster is read; ``ClusterError`` when it cannot be reached at all.  When
+    cluster is read, within ``Cluster.deadline`` (types not read by then are
+    unknown); ``ClusterError`` when it cannot be reached at all.  When
     given, ``counts`` is updated with the requests made even when the read
     fails, so a cluster that is down still shows in the request metrics.
     ``openapi_ready`` is called with the OpenAPI documents before listing starts
@@ -34,7 +36,7 @@ def read_live(
     """
     if cluster.snapshot:
         return load_snapshot(cluster.snapshot, hasher), Counter()
-    with connect(cluster) as client:
+    with connect(cluster, deadline=Deadline(cluster.deadline)) as client:
         try:
             snapshot = take_snapshot(
                 client, request, keep=keep, retry=retry, openapi_ready=openapi_ready

@@ -8,6 +8,7 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
       "target": "shop",
       "revision": {"sha", "ref", "author", "time", "subject", "repository", "note"} | null,
       "snapshot_time": "2026-01-01T00:00:00Z",
+      "snapshot_time_estimated_from": str | null,  # foreign dump: what the time comes from
       "complete": true,
       "totals": {"in_sync", "modified", "missing", "unmanaged", "unknown", "ignored"},
       "source_errors": [{"file", "line", "message"}],
@@ -165,6 +166,7 @@ def report_to_json(
         "target": report.target,
         "revision": revision_to_json(report.revision),
         "snapshot_time": report.snapshot_time or None,
+        "snapshot_time_estimated_from": report.snapshot_time_estimate or None,
         "complete": report.complete,
         "totals": totals_to_json(report),
         "source_errors": [
