@@ -120,6 +120,8 @@ class GitRevision:
     subject: str = ""
     repository: str = ""
     """Repository URL with any credentials stripped."""
+    note: str = ""
+    """What a reader must know about which files were compared (uncommitted changes)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,6 @@ from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
 from driftwatch.model import (
     DeclarationHistory,
-    DesiredObject,
     DesiredSet,
     DriftState,
     GroupKind,
@@ -44,7 +43,8 @@ from driftwatch.model import (
     TargetReport,
 )
 from driftwatch.redact import SecretHasher
-from driftwatch.render import RenderCache, detect_renderer, render_target
+from driftwatch.render import ParseCache, RenderCache, render_target
+from driftwatch.render.blobs import listing
 from driftwatch.render.object_history import HistoryCache
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.sinks.tracing import (
@@ -59,6 +59,7 @@ from driftwatch.sinks.tracing import (
     stage_span_name,
 )
 from driftwatch.source.git import Checkout, GitSource
+from driftwatch.source.tree import TreeEntry
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Pipeline:
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.git = GitSource(cache / "git")
         self.render_cache = RenderCache(cache / "render")
+        self.parse_cache = ParseCache(cache / "parse")
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, Compared] = {}
@@ -273,12 +275,13 @@ class Pipeline:
         roles = ManagerRoles(options.appliers, options.controllers)
         wanted = [o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)]
         histories: dict[ResourceKey, DeclarationHistory] = {}
-        if wanted and checkout is not None and checkout.git_dir is not None:
-            if detect_renderer(target, checkout.root) is Renderer.PLAIN:
+        tree = checkout.tree if checkout is not None and not checkout.worktree else None
+        if wanted and checkout is not None and tree is not None:
+            if _plain(target, tree.entries()):
                 requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]
                 histories = self._histories.read(
                     target.name,
-                    checkout.git_dir,
+                    tree.repo_dir,
                     checkout.revision.sha,
                     target.path,
                     requests,
@@ -309,17 +312,15 @@ class Pipeline:
 
     def _render(self, target: Target, checkout: Checkout) -> DesiredSet:
         try:
-            desired = render_target(target, checkout, cache=self.render_cache)
+            return render_target(
+                target,
+                checkout,
+                cache=self.render_cache,
+                parse_cache=self.parse_cache,
+                redactor=self.hasher,  # Secret values fingerprinted before any cache sees them
+            )
         except DriftwatchError as e:
             raise _StageError(Stage.RENDER, str(e)) from e
-        redact = self.hasher.redact
-        objects = {
-            key: DesiredObject(obj.key, obj.api_version, redact(obj.body), obj.origin)
-            for key, obj in desired.objects.items()
-        }
-        return DesiredSet(
-            desired.target, objects, desired.errors, desired.revision, desired.from_cache
-        )
 
     def _snapshot(
         self,
@@ -399,6 +400,14 @@ class Pipeline:
                 sink.emit(run)
             except Exception:  # a sink's failure must not stop the others or the service
                 log.exception("sink %s failed for target %s", type(sink).__name__, run.target)
+
+
+def _plain(target: Target, entries: Sequence[TreeEntry]) -> bool:
+    """Whether the target renders as plain YAML (each object's file is its source in Git)."""
+    if target.renderer is not Renderer.AUTO:
+        return target.renderer is Renderer.PLAIN
+    files = listing(entries, target.path)
+    return files is not None and not files.kustomization and not files.chart
 
 
 def _trim(body: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
     {
       "schema": "driftwatch.report/v1",
       "target": "shop",
-      "revision": {"sha", "ref", "author", "time", "subject", "repository"} | null,
+      "revision": {"sha", "ref", "author", "time", "subject", "repository", "note"} | null,
       "snapshot_time": "2026-01-01T00:00:00Z",
       "snapshot_time_estimated_from": str | null,  # foreign dump: what the time comes from
       "complete": true,
@@ -86,6 +86,7 @@ def revision_to_json(revision: GitRevision | None) -> dict[str, Any] | None:
         "time": revision.time,
         "subject": revision.subject,
         "repository": revision.repository,
+        "note": revision.note or None,
     }
 
 

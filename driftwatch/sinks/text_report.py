@@ -128,6 +128,8 @@ def render_run(
         if rev.subject:
             head += f" ({rev.subject})"
     lines = [paint(head, "bold")]
+    if rev is not None and rev.note:
+        lines.append(paint(f"  note: {rev.note}", "yellow"))
     if run.report is None:
         stage = run.failed_stage.value if run.failed_stage else "run"
         lines.append(paint(f"  FAILED at {stage}: {run.error}", "red"))

@@ -38,7 +38,15 @@ def test_report_json_has_every_documented_key_and_round_trips() -> None:
         "read_errors",
         "objects",
     }
-    assert set(data["revision"]) == {"sha", "ref", "author", "time", "subject", "repository"}
+    assert set(data["revision"]) == {
+        "sha",
+        "ref",
+        "author",
+        "time",
+        "subject",
+        "repository",
+        "note",
+    }
     assert data["complete"] is False
     assert data["source_errors"] == [{"file": "bad.yaml", "line": 3, "message": "not YAML"}]
     assert data["read_errors"] == [{"group": "example.com", "kind": "Widget", "error": "forbidden"}]
