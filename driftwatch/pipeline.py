@@ -21,25 +21,31 @@ from typing import Any, NamedTuple
 from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
+from driftwatch.compare.direction import assign, needs_history
 from driftwatch.compare.engine import Judge
 from driftwatch.compare.ignore import is_hpa
+from driftwatch.compare.managers import ManagerRoles
 from driftwatch.compare.marker import Marker
 from driftwatch.compare.streaming import StreamingComparer, identity_only
 from driftwatch.compare.types import type_errors
-from driftwatch.config.model import Config, Target
+from driftwatch.config.model import Config, Renderer, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
 from driftwatch.model import (
-    DesiredObject,
+    DeclarationHistory,
     DesiredSet,
     DriftState,
     GroupKind,
     LiveSnapshot,
+    ObjectDrift,
     ResourceKey,
+    TargetReport,
 )
 from driftwatch.redact import SecretHasher
-from driftwatch.render import RenderCache, render_target
+from driftwatch.render import ParseCache, RenderCache, render_target
+from driftwatch.render.blobs import listing
+from driftwatch.render.object_history import HistoryCache
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.sinks.tracing import (
     ATTR_CLUSTER,
@@ -53,6 +59,7 @@ from driftwatch.sinks.tracing import (
     stage_span_name,
 )
 from driftwatch.source.git import Checkout, GitSource
+from driftwatch.source.tree import TreeEntry
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +110,12 @@ class Pipeline:
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.git = GitSource(cache / "git")
         self.render_cache = RenderCache(cache / "render")
+        self.parse_cache = ParseCache(cache / "parse")
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, Compared] = {}
+        self._watch_checkouts: dict[str, Checkout] = {}
+        self._histories = HistoryCache()
 
     def run(self, target_name: str) -> TargetRun:
         """Run one target through every stage; never raises for a run's own failure."""
@@ -149,6 +159,20 @@ class Pipeline:
         live side current between runs.  None when the last run made no report.
         """
         return self._compared.pop(target_name, None)
+
+    def direct(
+        self,
+        target_name: str,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        verdicts: list[ObjectDrift],
+    ) -> list[ObjectDrift]:
+        """``verdicts`` (watch mode's re-compared objects) with which side moved decided."""
+        target = self.config.target(target_name)
+        report = TargetReport(target_name, objects=list(verdicts))
+        checkout = self._watch_checkouts.get(target_name)
+        self._directions(target, checkout, desired, live, self.compare_options(target), report)
+        return report.objects
 
     def keeper(
         self, target_name: str, desired: DesiredSet
@@ -200,12 +224,14 @@ class Pipeline:
             if suspects:
                 subset = replace(desired, objects=suspects, errors=[])
                 report.source_errors.extend(type_errors(subset, judge.schema))
+            self._directions(target, checkout, desired, live, options, report)
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
         report.snapshot_time_estimate = live.taken_at_estimate
         run.report = report
         if target.watch:  # handed to watch mode (take_compared), never kept otherwise
             self._compared[target.name] = Compared(desired, live, judge)
+            self._watch_checkouts[target.name] = checkout
         run.status = RunStatus.SUCCESS if report.complete else RunStatus.PARTIAL
         if not report.complete:
             problems = [e.display() for e in report.source_errors[:3]]
@@ -232,6 +258,37 @@ class Pipeline:
             finally:
                 run.durations[stage] = run.durations.get(stage, 0.0) + time.perf_counter() - started
 
+    def _directions(
+        self,
+        target: Target,
+        checkout: Checkout | None,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        options: CompareOptions,
+        report: TargetReport,
+    ) -> None:
+        """Decide which side moved for each drifted object; Git history is read only for them.
+
+        History is read for plain-YAML targets (an object's origin file is its
+        source); for rendered targets it is left unknown where it would decide.
+        """
+        roles = ManagerRoles(options.appliers, options.controllers)
+        wanted = [o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)]
+        histories: dict[ResourceKey, DeclarationHistory] = {}
+        tree = checkout.tree if checkout is not None and not checkout.worktree else None
+        if wanted and checkout is not None and tree is not None:
+            if _plain(target, tree.entries()):
+                requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]
+                histories = self._histories.read(
+                    target.name,
+                    tree.repo_dir,
+                    checkout.revision.sha,
+                    target.path,
+                    requests,
+                    self.hasher.redact,
+                )
+        assign(report, desired, live, roles, histories)
+
     def _checkout(self, target: Target, run: TargetRun) -> Checkout:
         try:
             checkout = self.git.checkout(target)
@@ -255,17 +312,15 @@ class Pipeline:
 
     def _render(self, target: Target, checkout: Checkout) -> DesiredSet:
         try:
-            desired = render_target(target, checkout, cache=self.render_cache)
+            return render_target(
+                target,
+                checkout,
+                cache=self.render_cache,
+                parse_cache=self.parse_cache,
+                redactor=self.hasher,  # Secret values fingerprinted before any cache sees them
+            )
         except DriftwatchError as e:
             raise _StageError(Stage.RENDER, str(e)) from e
-        redact = self.hasher.redact
-        objects = {
-            key: DesiredObject(obj.key, obj.api_version, redact(obj.body), obj.origin)
-            for key, obj in desired.objects.items()
-        }
-        return DesiredSet(
-            desired.target, objects, desired.errors, desired.revision, desired.from_cache
-        )
 
     def _snapshot(
         self,
@@ -317,7 +372,8 @@ class Pipeline:
                 return False
             _trim(body)
             if streaming is not None and streaming.offer(key, redact(body)):
-                identity_only(body)  # compared already: only its existence still matters
+                if streaming.verdicts[key].state is DriftState.IN_SYNC:  # drift keeps its body
+                    identity_only(body)  # compared already: only its existence still matters
             return True
 
         return keep
@@ -344,6 +400,14 @@ class Pipeline:
                 sink.emit(run)
             except Exception:  # a sink's failure must not stop the others or the service
                 log.exception("sink %s failed for target %s", type(sink).__name__, run.target)
+
+
+def _plain(target: Target, entries: Sequence[TreeEntry]) -> bool:
+    """Whether the target renders as plain YAML (each object's file is its source in Git)."""
+    if target.renderer is not Renderer.AUTO:
+        return target.renderer is Renderer.PLAIN
+    files = listing(entries, target.path)
+    return files is not None and not files.kustomization and not files.chart
 
 
 def _trim(body: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from driftwatch.cluster.connect import api_client_for
@@ -42,7 +43,7 @@ from driftwatch.compare.engine import KeyComparer
 from driftwatch.config.model import Cluster
 from driftwatch.errors import DriftwatchError, truncate
 from driftwatch.logs import log_context
-from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ResourceKey, TypeRead
+from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ObjectDrift, ResourceKey, TypeRead
 from driftwatch.pipeline import Compared
 from driftwatch.run import RunStatus, TargetRun
 from driftwatch.service.watch_report import (
@@ -72,6 +73,8 @@ class Basis:
     comparer: KeyComparer
     keep: Keep
     redact: Redact
+    direct: Callable[[list[ObjectDrift]], list[ObjectDrift]] = list
+    """Decides which side moved for re-compared objects (``Pipeline.direct``)."""
 
 
 class TargetWatch:
@@ -182,6 +185,7 @@ class TargetWatch:
             self._basis = basis = Basis(
                 desired, live, run, KeyComparer(judge), keep, runner.hasher.redact
             )
+            basis.direct = partial(runner.direct, self.name, desired, live)
             self._paused = False
             self._watches = self._open(basis, cluster)
 
@@ -290,7 +294,7 @@ class TargetWatch:
         touched = self._drain(basis)
         if not touched or basis.run.report is None:
             return
-        verdicts = basis.comparer.compare(basis.desired, basis.live, touched)
+        verdicts = basis.direct(basis.comparer.compare(basis.desired, basis.live, touched))
         report = patch_report(basis.run.report, touched, verdicts)
         if report is None:
             return
