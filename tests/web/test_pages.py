@@ -59,6 +59,7 @@ def test_object_page_shows_diff_author_since_and_timeline(demo: Demo) -> None:
     assert "/spec/template/spec/containers[name=api]/env[name=FEATURE_X]" in html
     assert "kubectl-set" in html and "2026-11-30T04:31:29Z" in html
     assert "Drifting since" in html
+    assert "Which side moved" in html and "changed in the cluster" in html
     assert "drift detected" in html  # the timeline, from the audit log
     assert "/api/v1/drift?target=shop-api" in html
 

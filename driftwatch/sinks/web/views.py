@@ -15,6 +15,7 @@ from typing import Any
 from driftwatch.config.model import Target
 from driftwatch.history.counts import SERIES_STATES, CountPoint
 from driftwatch.model import (
+    DRIFT_STATES,
     ChangeKind,
     DriftState,
     FieldDrift,
@@ -23,6 +24,7 @@ from driftwatch.model import (
     TargetReport,
 )
 from driftwatch.run import TargetRun
+from driftwatch.sinks.direction_text import commit_phrase, direction_phrase
 from driftwatch.sinks.eventlog.segments import record_time
 from driftwatch.sinks.metrics import public_url
 from driftwatch.sinks.text_report import value_lines
@@ -230,7 +232,6 @@ def object_rows(
 def field_view(drift: FieldDrift) -> dict[str, Any]:
     """One drifted field: its CLI path, the change, who and when, and the diff lines."""
     att = drift.attribution
-    direction = getattr(drift, "direction", None)
     return {
         "path": drift.path,
         "change": drift.change.value,
@@ -239,7 +240,8 @@ def field_view(drift: FieldDrift) -> dict[str, Any]:
         "operation": (att.operation or "") + (f"/{att.subresource}" if att.subresource else ""),
         "when": att.time or "",
         "who": att.display(),
-        "direction": getattr(direction, "value", direction),
+        "direction": drift.direction.value,
+        "commit": commit_phrase(drift.git_commit) if drift.git_commit is not None else "",
         "minus": value_lines(drift.desired),
         "plus": value_lines(drift.live),
     }
@@ -285,6 +287,7 @@ def object_view(
         "since": fmt_time(since),
         "age": fmt_age(now - since) if since is not None else "",
         "changed_by": att.display() if att.known else "",
+        "moved": direction_phrase(obj) if obj.state in DRIFT_STATES and obj.fields else "",
         "fields": [field_view(f) for f in obj.fields],
         "ignored": [
             {"path": i.path, "rule": i.rule, "who": i.attribution.display()} for i in obj.ignored
