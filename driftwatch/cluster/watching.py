@@ -38,10 +38,11 @@ from typing import Any, Protocol
 import urllib3
 
 from driftwatch.cluster.api_errors import ApiRequestError
+from driftwatch.cluster.cache import trimmed
 from driftwatch.cluster.client import Query, ReadOnlyClient
 from driftwatch.cluster.discovery import collection_path
 from driftwatch.cluster.retry import RetryPolicy, equal_jitter
-from driftwatch.cluster.snapshot import Keep, SnapshotRequest, TypeRequest, take_snapshot
+from driftwatch.cluster.snapshot import SnapshotRequest, TypeRequest, Wanted, take_snapshot
 from driftwatch.errors import ClusterError, truncate
 from driftwatch.model import (
     LiveSnapshot,
@@ -182,7 +183,7 @@ def relist_scope(
     client: ReadOnlyClient,
     scope: WatchScope,
     *,
-    keep: Keep | None,
+    keep: Wanted | None,
     redact: Redact,
     page_size: int = 500,
 ) -> tuple[TypeRead, dict[ResourceKey, Manifest]]:
@@ -202,12 +203,18 @@ def relist_scope(
         concurrency=1,
         openapi=False,
     )
-    snapshot = take_snapshot(client, request, keep=keep, retry=RetryPolicy(attempts=3))
+    snapshot = take_snapshot(
+        client,
+        request,
+        wanted=keep,
+        hold=lambda body: redact(trimmed(body)),
+        retry=RetryPolicy(attempts=3),
+    )
     fresh = snapshot.types.get(read.group_kind)
     if fresh is None or fresh.state is not ReadState.COMPLETE or not fresh.resource_version:
         error = fresh.error if fresh is not None else None
         raise ClusterError(f"re-listing {scope.display()} failed: {error or 'not read'}")
-    return fresh, {key: redact(body) for key, body in snapshot.objects.items()}
+    return fresh, snapshot.objects
 
 
 class ScopeWatch:
@@ -220,7 +227,7 @@ class ScopeWatch:
         resource_version: str,
         sink: WatchSink,
         *,
-        keep: Keep | None,
+        keep: Wanted | None,
         redact: Redact,
         settings: WatchSettings = WatchSettings(),
         name: str = "",
@@ -359,7 +366,9 @@ class ScopeWatch:
                 redacted = self.redact(body)
                 del body, obj, event  # the unredacted object is dropped here
                 key = key_of(redacted)
-                wanted = kind != "DELETED" and (self.keep is None or self.keep(key, redacted))
+                wanted = kind != "DELETED" and (
+                    self.keep is None or self.keep(key, redacted.get("metadata") or {})
+                )
                 self.sink.changed(self.scope, key, redacted if wanted else None, version)
             if version:
                 self._rv = version

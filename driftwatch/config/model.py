@@ -112,8 +112,10 @@ class Cluster(_Model):
     """A saved snapshot or ``kubectl get -o json`` dump instead of a live cluster."""
     timeout: Duration = 30.0
     page_size: int = Field(default=500, ge=1, le=10000)
+    list_max_age: Duration = 30.0
+    """Seconds a list of a type is reused by every target of this cluster (0: never)."""
 
-    @field_validator("timeout", mode="before")
+    @field_validator("timeout", "list_max_age", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float:
         return parse_duration(value)  # type: ignore[arg-type]

@@ -164,7 +164,7 @@ class TargetWatch:
                     log.info("not watching while the full run fails", extra={"target": self.name})
                 return
             desired, live = compared
-            keep = runner.keeper(self.name, desired)
+            keep = runner.wanted(self.name, desired)
             if old is not None and frozen:
                 missed = mismatches(old.live, frozen, live, old.keep, keep)
                 if missed:
