@@ -159,17 +159,19 @@ class Pipeline:
         """The one list cache of ``cluster``, shared by every target on it.
 
         Lists are kept for reuse, and a type wanted in one namespace is still listed
-        across all, only when more than one target reads the cluster.
+        across all, only when more than one target reads the cluster or one watches
+        it (its shared watch starts from the cached list).
         """
         with self._caches_lock:
             cache = self._caches.get(cluster.name)
             if cache is None:
-                sharing = sum(1 for t in self.config.targets if t.cluster == cluster.name)
+                on_it = [t for t in self.config.targets if t.cluster == cluster.name]
+                shared = len(on_it) > 1 or any(t.watch for t in on_it)
                 redact = self.hasher.redact
                 cache = self._caches[cluster.name] = ClusterCache(
                     max_age=cluster.list_max_age,
-                    retain=sharing > 1,
-                    wide_for_one_namespace=sharing > 1,
+                    retain=shared,
+                    wide_for_one_namespace=shared,
                     hold=lambda body: redact(trimmed(body)),
                 )
             return cache

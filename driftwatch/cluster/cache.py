@@ -11,7 +11,10 @@ this cache makes it about *types*:
   ``forbidden_retry`` seconds, then tried again (RBAC may have been granted).
 * **Reuse.** A list younger than ``max_age`` seconds is reused by any read,
   whatever asked for it: a scheduled run, a Git-poll run or ``POST
-  /api/v1/refresh``.  Reads that want a list being made right now wait for it
+  /api/v1/refresh`` — unless a watch saw that type change since (:meth:`changed`),
+  or a watch of that type is down (:meth:`guard`: what nobody watches may have
+  changed unseen, so the next run lists it again: the safety net holds).
+  Reads that want a list being made right now wait for it
   (single flight) instead of listing it again.  With ``max_age`` 0 nothing is
   reused, but concurrent reads still share a list in flight.  Failures are
   reused too: a type that failed is unknown for every target needing it in that
@@ -167,6 +170,7 @@ class ClusterCache:
         self._lists: dict[ListKey, Listed] = {}
         self._flights: dict[ListKey, _Flight] = {}
         self._refused: dict[tuple[GroupKind, str | None], float] = {}
+        self._guards: dict[GroupKind, list[Callable[[], bool]]] = {}
         self._session: _Session | None = None
         self._session_lock = threading.Lock()
         self._openapi: dict[str, Any] = {}
@@ -227,6 +231,31 @@ class ClusterCache:
         """The lists held now (a copy of the index; the bodies are the shared ones)."""
         with self._lock:
             return dict(self._lists)
+
+    def changed(self, group_kind: GroupKind) -> None:
+        """Objects of ``group_kind`` changed (a watch saw it): drop its held lists.
+
+        They are no longer current, so the next read lists the type again.
+        """
+        with self._lock:
+            for key in [k for k in self._lists if k.group_kind == group_kind]:
+                del self._lists[key]
+
+    def guard(self, group_kind: GroupKind, up: Callable[[], bool]) -> Callable[[], None]:
+        """Reuse lists of ``group_kind`` only while ``up()`` (its watch is healthy).
+
+        Returns the function that removes the guard (the watch stopped).
+        """
+        with self._lock:
+            self._guards.setdefault(group_kind, []).append(up)
+
+        def remove() -> None:
+            with self._lock:
+                guards = self._guards.get(group_kind, [])
+                if up in guards:
+                    guards.remove(up)
+
+        return remove
 
     def forget(self) -> None:
         """Drop every held list (the next read lists everything again)."""
@@ -324,7 +353,12 @@ class ClusterCache:
         while True:
             with self._lock:
                 held = self._lists.get(key)
-                if held is not None and self._clock() - held.at <= age:
+                guards = self._guards.get(key.group_kind, ())
+                if (
+                    held is not None
+                    and self._clock() - held.at <= age
+                    and all(up() for up in guards)
+                ):
                     flight = None
                     mine = False
                 else:

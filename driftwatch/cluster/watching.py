@@ -87,8 +87,10 @@ class WatchScope:
 
     def covers(self, key: ResourceKey) -> bool:
         """Whether an object with ``key`` would be seen by this scope."""
-        return key.group_kind == self.read.group_kind and (
-            self.namespace is None or key.namespace == self.namespace
+        return (
+            key.group_kind == self.read.group_kind
+            and (self.namespace is None or key.namespace == self.namespace)
+            and self.read.covers(key.namespace)
         )
 
     def display(self) -> str:
@@ -224,7 +226,7 @@ class ScopeWatch:
         self,
         client: WatchClient,
         scope: WatchScope,
-        resource_version: str,
+        resource_version: str | None,
         sink: WatchSink,
         *,
         keep: Wanted | None,
@@ -258,6 +260,11 @@ class ScopeWatch:
         """True while the stream is open and no error happened since it opened."""
         return self._healthy
 
+    @property
+    def alive(self) -> bool:
+        """Whether its thread runs (False once it ended, for whatever reason)."""
+        return self._thread.is_alive()
+
     def start(self) -> ScopeWatch:
         """Start watching."""
         self._thread.start()
@@ -288,6 +295,14 @@ class ScopeWatch:
         self._healthy = True
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception:  # ended for a reason of its own: whoever supervises restarts it
+            log.exception("watch of %s ended unexpectedly", self.scope.display())
+        finally:
+            self._healthy = False
+
+    def _loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
