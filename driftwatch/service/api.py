@@ -26,6 +26,7 @@ from driftwatch.errors import DriftwatchError, truncate
 from driftwatch.model import DriftState, ObjectDrift, ResourceKey
 from driftwatch.run import TargetRun
 from driftwatch.service.audit import Audit, AuditUnavailableError
+from driftwatch.service.shared_watch import WatchHealth, health_rows
 from driftwatch.service.state import LatestState, TargetState
 from driftwatch.sinks.http_api import ApiError
 from driftwatch.sinks.metrics import CONTENT_TYPE, MetricsStore, public_url
@@ -50,12 +51,27 @@ class ApiView:
     next_runs: Callable[[], dict[str, float | None]] = dict
     refresh: Callable[[str], bool] | None = None
     """Asks for a run of a target now (the service's ``WatchManager.request_run``)."""
+    watch_health: Callable[[], list[WatchHealth]] | None = None
+    """The shared watches' health (the service's ``WatchManager.health``)."""
 
     def ready(self) -> tuple[bool, str]:
         """Ready once any target produced a report; it stays ready (scrapes go on)."""
         if self.state.ever_reported:
             return True, "ready"
         return False, "no target has produced a report yet"
+
+    def ready_detail(self) -> dict[str, Any]:
+        """What ``/readyz`` adds: each shared watch and whether it is up.
+
+        A watch that is down does not make the service unready: full runs still
+        report, and its type is not trusted as watched meanwhile.
+        """
+        if self.watch_health is None:
+            return {}
+        health = self.watch_health()
+        if not health:
+            return {}
+        return {"watches": health_rows(health), "watches_down": sum(not h.up for h in health)}
 
     def metrics(self) -> tuple[bytes, str]:
         """The Prometheus exposition."""

@@ -101,8 +101,12 @@ class WatchManager:
         self.shared.prune({c.name for c in config.clusters} | {t.cluster for t in config.targets})
 
     def health(self) -> list[WatchHealth]:
-        """The health of every shared watch (``driftwatch_watch_up``, ``/readyz``)."""
+        """The health of every shared watch (``/readyz``)."""
         return self.shared.health()
+
+    def health_rows(self) -> list[tuple[str, str, str, bool, int]]:
+        """(cluster, group, kind, up, restarts) per shared watch (``driftwatch_watch_up``)."""
+        return [(h.cluster, h.group, h.kind, h.up, h.restarts) for h in self.shared.health()]
 
     def target_watch(self, name: str) -> TargetWatch | None:
         """The watch state of ``name`` (None unless it watches)."""

@@ -152,6 +152,7 @@ def watch_run(
         git_stale=base.git_stale,
         render_skipped=True,
         api_requests=requests,
+        watch_update=True,
     )
 
 

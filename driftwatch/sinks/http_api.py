@@ -66,6 +66,9 @@ class ApiBackend(Protocol):
     def ready(self) -> tuple[bool, str]:
         """Whether to answer 200 on /readyz, and why (not)."""
 
+    def ready_detail(self) -> dict[str, Any]:
+        """More /readyz fields (e.g. each watch's health); they do not change the status."""
+
     def metrics(self) -> tuple[bytes, str]:
         """The exposition and its content type."""
 
@@ -176,7 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {"status": "ok"}, head=head)
             elif path == "/readyz":
                 ok, why = backend.ready()
-                self._send(200 if ok else 503, {"status": why} if ok else {"error": why}, head=head)
+                answer = {"status": why} if ok else {"error": why}
+                self._send(200 if ok else 503, {**answer, **backend.ready_detail()}, head=head)
             elif path == "/metrics":
                 body, content_type = backend.metrics()
                 self._send_bytes(200, body, content_type, head=head)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,52 +20,14 @@ from driftwatch.pipeline import Pipeline
 from driftwatch.run import RunStatus, TargetRun
 from tests.kubeapi import KubeApiServer, load_scenario
 from tests.kubeapi.fixtures import kubeconfig_for
+from tests.watch.helpers import SLICES, sliced_config, sliced_repo
 
 if shutil.which("git") is None:  # pragma: no cover - CI installs git
     pytest.skip("git is not installed", allow_module_level=True)
 
-SHOP_GIT = Path(__file__).resolve().parents[1] / "fixtures" / "recorded" / "scenarios" / "shop"
-MARKER = "app.kubernetes.io/part-of=shop"
-SLICES = {
-    "all": [p.name for p in sorted((SHOP_GIT / "git").glob("*.yaml"))],
-    "config": ["10-config.yaml"],
-    "api": ["20-api.yaml"],
-    "db": ["30-db.yaml"],
-    "rbac": ["50-rbac.yaml"],
-    "widget": ["60-crd.yaml", "70-widget.yaml"],
-}
-
-
-def _repo(tmp: Path) -> Path:
-    """One Git repository, a directory per slice of the recorded shop manifests."""
-    repo = tmp / "gitops"
-    for name, files in SLICES.items():
-        (repo / name).mkdir(parents=True)
-        for file in files:
-            shutil.copy(SHOP_GIT / "git" / file, repo / name / file)
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "shop"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-    return repo
-
 
 def _config(repo: Path, kubeconfig: Path, names: list[str], **cluster: Any) -> Config:
-    return Config.model_validate(
-        {
-            "clusters": [{"name": "test", "kubeconfig": str(kubeconfig), **cluster}],
-            "targets": [
-                {
-                    "name": name,
-                    "repo": str(repo),
-                    "rev": "main",
-                    "path": name,
-                    "cluster": "test",
-                    "selector": MARKER,
-                    "schedule": {"interval": "1h"},
-                }
-                for name in names
-            ],
-        }
-    )
+    return Config.model_validate(sliced_config(repo, kubeconfig, names, **cluster))
 
 
 def _lists(server: KubeApiServer) -> list[str]:
@@ -89,7 +50,7 @@ def _paths(obj: ObjectDrift) -> list[str]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return _repo(tmp_path)
+    return sliced_repo(tmp_path / "gitops")
 
 
 def _pipeline(config: Config, tmp: Path, label: str) -> Pipeline:
