@@ -8,8 +8,11 @@ a snapshot of 50,000 objects took 3x longer with it running).
 The collector's switch is process-wide, and ``serve`` runs several targets at
 once, so the pause is *counted*: ``paused_gc()`` blocks nest across threads, the
 collector comes back on only when the last one ends (and only if it was on
-before the first), and then one collection runs at once, so the garbage of the
-paused stretch is not left for whenever the thresholds next trip.  Overlapping
+before the first), and then the youngest generation — everything allocated while
+paused, since nothing is promoted meanwhile — is collected at once, so the
+garbage of the paused stretch is not left for whenever the thresholds next trip
+(a full collection would scan the whole heap: measured 0.3 s per run at 1,000
+objects, more than the compare itself).  Overlapping
 runs must not keep it off for good either: while any pause is held, a
 collection still runs whenever the collector has been off for more than
 ``MAX_OFF_SECONDS`` (checked as pauses begin and end, which busy services do
@@ -61,7 +64,7 @@ def paused_gc() -> Iterator[None]:
             if _depth == 0:
                 if _was_enabled:
                     gc.enable()
-                    gc.collect()
+                    gc.collect(0)
             elif _was_enabled:
                 _collect_if_overdue(time.monotonic())
 
