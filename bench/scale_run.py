@@ -66,9 +66,8 @@ def _drift(runs: list[Any], objects: int, per_namespace: int) -> dict[str, Any]:
     does not declare: unmanaged *for that target*, as driftwatch rightly says.  Such
     objects, declared by another target, are left out of the union.
     """
-    from bench.generate import Layout, expected_drift
+    from bench.driftwatch_run import drift_check
 
-    expected = expected_drift(Layout(objects, per_namespace))
     declared = {
         o.key
         for run in runs
@@ -86,14 +85,7 @@ def _drift(runs: list[Any], objects: int, per_namespace: int) -> dict[str, Any]:
     unknown = sum(
         1 for run in runs if run.report for o in run.report.objects if o.state.value == "unknown"
     )
-    return {
-        "ok": found == expected and unknown == 0,
-        "expected": len(expected),
-        "found": len(found),
-        "unknown": unknown,
-        "not_found": sorted(expected - found)[:5],
-        "unexpected": sorted(found - expected)[:5],
-    }
+    return drift_check(found, unknown, objects, per_namespace)
 
 
 def _refresh(args: argparse.Namespace) -> dict[str, Any]:

@@ -169,3 +169,28 @@ def test_namespaced_rbac_is_learnt_from_the_403_and_not_asked_again(
         assert run.status is RunStatus.SUCCESS, run.error
     per_namespace = [p for p in _lists(kube_api) if p == "/api/v1/namespaces/shop/configmaps"]
     assert len(per_namespace) == 2
+
+
+def test_the_page_consumer_keeps_new_identities_and_reports_its_time_as_compare() -> None:
+    from driftwatch.compare.streaming import StreamingComparer
+    from driftwatch.pipeline import PageConsumer
+    from driftwatch.run import Stage
+    from tests.compare.scenarios import desired_set, live_snapshot, shop_options
+
+    live = live_snapshot("set-image")
+    pages = PageConsumer(StreamingComparer(desired_set(), shop_options()))
+    untouched = copy.deepcopy(live.objects)
+    kept = {key: pages(key, body) for key, body in live.objects.items()}
+
+    streamed = [key for key in kept if kept[key] is not live.objects[key]]
+    assert len(streamed) > 10  # compared as the pages came: only an identity is kept
+    for key in streamed:
+        assert set(kept[key]) == {"apiVersion", "kind", "metadata"}
+        assert set(kept[key]["metadata"]) <= {"name", "namespace"}
+    assert live.objects == untouched  # the shared bodies are never changed
+    assert pages.seconds > 0
+
+    durations = {Stage.SNAPSHOT: 100.0}
+    pages.account(durations)
+    assert durations[Stage.COMPARE] == pytest.approx(pages.seconds)
+    assert durations[Stage.SNAPSHOT] == pytest.approx(100.0 - pages.seconds)
