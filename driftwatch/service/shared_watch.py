@@ -313,7 +313,7 @@ class SharedWatch:
             else:
                 self._objects[key] = body
             for sub in self._subs:
-                if not sub.covers(key) or (sub.floor and not newer(version, sub.floor)):
+                if not sub.covers(key) or _not_after(version, sub.floor):
                     continue
                 wanted = body is not None and sub.wanted(key, body.get("metadata") or {})
                 sub.sink.changed(sub.scope, key, body if wanted else None, version)
@@ -460,6 +460,13 @@ class SharedWatches:
             watches, self._watches = list(self._watches.values()), {}
         for watch in watches:
             watch.stop()
+
+
+def _not_after(version: str, floor: str | None) -> bool:
+    """Whether an event at ``version`` is known to be at or before ``floor`` (decimal only)."""
+    if not floor or not version or not (version.isdigit() and floor.isdigit()):
+        return False
+    return int(version) <= int(floor)
 
 
 def _initial(
