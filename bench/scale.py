@@ -34,7 +34,13 @@ def _log(message: str) -> None:
 
 
 def measure(
-    targets: int, per_target: int, *, ownership: bool, watch: bool, per_namespace: int
+    targets: int,
+    per_target: int,
+    *,
+    ownership: bool,
+    watch: bool,
+    per_namespace: int,
+    list_max_age: str = "10m",
 ) -> dict[str, Any]:
     """Both variants of one layout against one server."""
     objects = targets * per_target
@@ -51,7 +57,7 @@ def measure(
             for label, count in (("single", 1), ("many", targets)):
                 args = ["--repo", str(tmp / "repo"), "--kubeconfig", str(kubeconfig)]
                 args += ["--targets", str(count), "--objects", str(objects)]
-                args += ["--per-namespace", str(per_namespace)]
+                args += ["--per-namespace", str(per_namespace), "--list-max-age", list_max_age]
                 args += ["--cache-dir", str(tmp / f"cache-{label}")]
                 args += ["--state-dir", str(tmp / f"state-{label}")]
                 if watch:
@@ -104,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--watch", default="100x100", help="layouts to measure watches for")
     parser.add_argument("--ownership", action="store_true", help="SSA and controller shares")
     parser.add_argument("--per-namespace", type=int, default=100)
+    parser.add_argument(
+        "--list-max-age", default="10m", help="clusters[].listMaxAge (0: shared only in flight)"
+    )
     args = parser.parse_args(argv)
     watched = {w for w in args.watch.split(",") if w}
     results = []
@@ -116,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 ownership=args.ownership,
                 watch=text in watched,
                 per_namespace=args.per_namespace,
+                list_max_age=args.list_max_age,
             )
         )
     command = "python -m bench.scale " + " ".join(sys.argv[1:] if argv is None else argv)

@@ -385,8 +385,8 @@ class ClusterCache:
             finally:
                 with self._lock:
                     self.lists_made += 1
-                    if result is not None and self.retain:
-                        self._lists[key] = result
+                    if result is not None and self.retain and self.max_age > 0:
+                        self._lists[key] = result  # (max age 0: shared only while in flight)
                     if result is not None and result.forbidden and key.namespace is None:
                         self._refused[(key.group_kind, key.label_selector)] = self._clock()
                     if flight is not None:
