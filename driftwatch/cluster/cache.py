@@ -126,6 +126,21 @@ class Listed:
     """``time.monotonic()`` when the list ended."""
     wall: float = 0.0
     """Unix time when the list ended."""
+    _by_namespace: dict[str, list[ResourceKey]] | None = None
+
+    def keys_in(self, namespaces: frozenset[str]) -> list[ResourceKey]:
+        """The held keys in ``namespaces``.
+
+        The index is built on first use, so a reader of a few namespaces does not
+        walk the whole cluster's list.
+        """
+        index = self._by_namespace
+        if index is None:
+            index = {}
+            for key in self.objects or {}:
+                index.setdefault(key.namespace, []).append(key)
+            self._by_namespace = index
+        return [key for ns in sorted(namespaces) for key in index.get(ns, ())]
 
 
 @dataclass(slots=True)
@@ -344,11 +359,12 @@ class ClusterCache:
         age: float,
         make: Callable[[Take], Listed],
         take: Take,
+        namespaces: frozenset[str] | None = None,
     ) -> Listed:
         """The list ``key``: reused when younger than ``age``, joined when in flight, else made.
 
         ``take`` gets every object of the list (held bodies), as pages arrive when
-        made here.
+        made here; from a held list, only those in ``namespaces`` when given.
         """
         while True:
             with self._lock:
@@ -368,12 +384,12 @@ class ClusterCache:
                     if mine and self.retain:
                         flight = self._flights[key] = _Flight()
             if held is not None:
-                _deliver(held, take)
+                _deliver(held, take, namespaces)
                 return held
             if not mine and flight is not None:
                 flight.done.wait()
                 if flight.result is not None and flight.result.objects is not None:
-                    _deliver(flight.result, take)
+                    _deliver(flight.result, take, namespaces)
                     return flight.result
                 if flight.result is not None and not flight.result.complete:
                     return flight.result
@@ -396,9 +412,19 @@ class ClusterCache:
                     flight.done.set()
 
 
-def _deliver(listed: Listed, take: Take) -> None:
-    for key, body in (listed.objects or {}).items():
-        take(key, body)
+def _deliver(listed: Listed, take: Take, namespaces: frozenset[str] | None) -> None:
+    objects = listed.objects or {}
+    if namespaces is None:
+        for key, body in objects.items():
+            take(key, body)
+        return
+    with _INDEX_LOCK:
+        keys = listed.keys_in(namespaces)
+    for key in keys:
+        take(key, objects[key])
+
+
+_INDEX_LOCK = threading.Lock()
 
 
 class _Reader:
@@ -481,7 +507,7 @@ class _Reader:
 
         key = ListKey(req.group_kind, resource.api_version, req.label_selector, namespace)
         make = functools.partial(self._make, req, resource, namespace, key, found)
-        listed = self.cache.list_once(key, self.age, make, take)
+        listed = self.cache.list_once(key, self.age, make, take, inside)
         with self._lock:
             self.walls.append(listed.wall)
         return listed, found
