@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,28 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     help="Bearer token required on /api/* (overrides server.tokenFile).",
 )
 @click.option(
+    "--shard",
+    envvar="DRIFTWATCH_SHARD",
+    metavar="I/N",
+    help="Run only shard I of N: the targets whose name hashes (sha256) to I modulo N "
+    "[env DRIFTWATCH_SHARD].",
+)
+@click.option(
+    "--shards",
+    envvar="DRIFTWATCH_SHARDS",
+    metavar="N",
+    help="As --shard, with I the ordinal of the pod name (POD_NAME or the host name, "
+    "e.g. driftwatch-2) [env DRIFTWATCH_SHARDS].",
+)
+@click.option(
+    "--peer-url",
+    envvar="DRIFTWATCH_PEER_URL",
+    metavar="TEMPLATE",
+    help="Base URL of the replica running shard {shard}, to redirect requests for its "
+    "targets, e.g. http://driftwatch-{shard}.driftwatch-headless.NS.svc:8080 "
+    "[env DRIFTWATCH_PEER_URL].",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -106,10 +129,17 @@ def command(**params: Any) -> None:
 
 
 def _build(params: dict[str, Any], tracer: Any) -> Any:
+    from driftwatch.config.sharding import shard_from
     from driftwatch.errors import ConfigError
     from driftwatch.service import Service, ServiceOptions, open_audit, pipeline_factory
 
     interval = params["interval"]
+    shard = shard_from(
+        shard=params.get("shard"),
+        shards=params.get("shards"),
+        pod_name=os.environ.get("POD_NAME") or socket.gethostname(),
+        peer_url=params.get("peer_url"),
+    )
     config = _watching(resolve_config(params, interval=interval), params.get("watch", False))
     state_dir = _dir(params.get("state_dir"), config.state_dir)
     cache_dir = _dir(params.get("cache_dir"), config.cache_dir)
@@ -124,6 +154,7 @@ def _build(params: dict[str, Any], tracer: Any) -> Any:
         token_file=params.get("token_file"),
         grace_period=params["grace_period"],
         config_path=Path(config_path) if config_path else None,
+        shard=shard,
     )
     try:
         return Service(

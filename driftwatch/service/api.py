@@ -2,13 +2,16 @@
 
 Response shapes (stable; times are RFC 3339 UTC strings, durations seconds):
 
-* ``/api/v1/drift`` -> ``{"generated_at", "targets": [{"target", "report_time",
+* ``/api/v1/drift`` -> ``{"generated_at", "shard", "targets": [{"target", "report_time",
   "stale", "last_run_status", "report": <driftwatch.report/v1> | null}]}``; objects
   carry ``first_seen``/``drift_age_seconds``.
-* ``/api/v1/targets`` -> ``{"targets": [{"name", "cluster", "repository", "rev",
+* ``/api/v1/targets`` -> ``{"shard", "targets": [{"name", "cluster", "repository", "rev",
   "path", "schedule", "running", "running_since", "next_run_at", "last_run",
   "last_report_at", "stale": {"git", "cluster", "report"}}]}``.
-* ``/api/v1/events`` -> ``{"events": [CloudEvents as the audit log stores them]}``.
+* ``/api/v1/events`` -> ``{"shard", "events": [CloudEvents as the audit log stores them]}``
+  (a sharded replica's log holds its own targets' events).
+* ``"shard"``: null, or ``{"index", "count", "peers": [base URL per shard] | null}`` on a
+  replica that runs one shard of the targets (``serve --shard``): it lists only its own.
 * ``POST /api/v1/refresh`` -> 202 ``{"target", "status": "accepted"}``: a run of that
   target starts soon (404 for an unknown target).
 """
@@ -22,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from driftwatch.config.model import Config, parse_duration
+from driftwatch.config.sharding import Shard
 from driftwatch.errors import DriftwatchError, truncate
 from driftwatch.model import DriftState, ObjectDrift, ResourceKey
 from driftwatch.run import TargetRun
@@ -53,11 +57,18 @@ class ApiView:
     """Asks for a run of a target now (the service's ``WatchManager.request_run``)."""
     watch_health: Callable[[], list[WatchHealth]] | None = None
     """The shared watches' health (the service's ``WatchManager.health``)."""
+    shard: Shard | None = None
+    """This replica's shard (``config`` then holds only its targets); None: not sharded."""
+    all_targets: tuple[str, ...] = ()
+    """Every configured target, this replica's or not: pages link to all of them, and a
+    request for another replica's target is redirected there (:meth:`Shard.redirect_url`)."""
 
     def ready(self) -> tuple[bool, str]:
         """Ready once any target produced a report; it stays ready (scrapes go on)."""
         if self.state.ever_reported:
             return True, "ready"
+        if self.shard is not None and not self.config.targets:
+            return True, f"ready: shard {self.shard} owns no target"
         return False, "no target has produced a report yet"
 
     def ready_detail(self) -> dict[str, Any]:
@@ -80,6 +91,13 @@ class ApiView:
     def bearer_token(self) -> str | None:
         """The /api/* token, if any."""
         return self.token
+
+    def replica_shard(self) -> Shard | None:
+        """This replica's shard, None when it runs every target."""
+        return self.shard
+
+    def _shard_json(self) -> dict[str, Any] | None:
+        return self.shard.to_json() if self.shard is not None else None
 
     def api(self, path: str, params: Mapping[str, str]) -> Any:
         """Dispatch an /api/v1 route."""
@@ -134,7 +152,7 @@ class ApiView:
                     "report": report,
                 }
             )
-        return {"generated_at": rfc3339(now), "targets": entries}
+        return {"generated_at": rfc3339(now), "shard": self._shard_json(), "targets": entries}
 
     # ---------------------------------------------------------------- targets
 
@@ -169,7 +187,7 @@ class ApiView:
                     },
                 }
             )
-        return {"targets": out}
+        return {"shard": self._shard_json(), "targets": out}
 
     # ---------------------------------------------------------------- events
 
@@ -191,7 +209,7 @@ class ApiView:
             raise ApiError(404, str(e)) from e
         except (DriftwatchError, ValueError) as e:
             raise ApiError(400, truncate(str(e))) from e
-        return {"events": events}
+        return {"shard": self._shard_json(), "events": events}
 
 
 def run_to_json(run: TargetRun) -> dict[str, Any]:

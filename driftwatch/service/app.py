@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 from driftwatch.config.model import Config
+from driftwatch.config.sharding import Shard
 from driftwatch.errors import ConfigError, DriftwatchError, truncate
 from driftwatch.logs import log_context
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
@@ -53,6 +54,8 @@ class ServiceOptions:
     watch_mode: WatchOptions = field(default_factory=WatchOptions)
     """Watch mode (targets with ``watch: true``) and Git polling settings."""
     max_workers: int = 8
+    shard: Shard | None = None
+    """Run only this shard's targets (``serve --shard I/N``); None: every target."""
 
 
 def read_token(path: str | None) -> str | None:
@@ -94,6 +97,7 @@ class Service:
             HistoryFirstSeen(history, self.ages).first_seen if history else self.ages.first_seen
         )
         self.metrics = metrics or MetricsStore(first_seen=lookup)
+        self.metrics.shard = options.shard
         self._audit_counts = audit is not None and audit.counts() is not None
         if audit is not None and self._audit_counts:
             self.metrics.event_counts = audit.counts
@@ -105,6 +109,8 @@ class Service:
         self._stop_requested = False
         self._reload_requested = False
         self._validate(config)
+        every_target = tuple(t.name for t in config.targets)
+        config = self._owned(config)
         self._config = config
         self._alerts: Any = None
         self._alerts_for: object = None
@@ -126,6 +132,8 @@ class Service:
             next_runs=self._scheduler.next_run_times,
             refresh=self.watch.request_run,
             watch_health=self.watch.health,
+            shard=options.shard,
+            all_targets=every_target,
         )
         self.metrics.watch_health = self.watch.health_rows
         host, port = parse_listen(options.listen or config.server.listen)
@@ -228,6 +236,8 @@ class Service:
             try:
                 config = self._loader()
                 self._validate(config)
+                every_target = tuple(t.name for t in config.targets)
+                config = self._owned(config)
                 token = read_token(self.options.token_file or config.server.token_file)
                 runner = self._factory(config)
             except Exception as e:
@@ -240,9 +250,19 @@ class Service:
             ):
                 log.warning("server.listen changed: restart driftwatch to apply it")
             self._apply(config, runner, token)
+            self.view.all_targets = every_target
             self.metrics.count_config_reload(True)
             log.info("configuration reloaded: %d target(s)", len(config.targets))
             return True
+
+    def _owned(self, config: Config) -> Config:
+        """The targets this replica runs: its shard's, or all (every target is validated first)."""
+        shard = self.options.shard
+        if shard is None:
+            return config
+        owned = shard.select(config)
+        log.info("shard %s runs %d of %d target(s)", shard, len(owned.targets), len(config.targets))
+        return owned
 
     @staticmethod
     def _validate(config: Config) -> None:

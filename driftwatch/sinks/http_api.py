@@ -16,6 +16,10 @@ nothing but ``unauthorized``).  Without a token, ``POST /api/v1/refresh`` is
 accepted from loopback addresses only (403 otherwise).  Every other path is
 GET/HEAD only (405).  Every error is JSON ``{"error": "..."}``.  The data comes
 from an :class:`ApiBackend`; it raises :class:`ApiError` for 4xx.
+
+A sharded replica (``serve --shard I/N``) answers a request naming a target that
+another replica runs with a 307 to that replica (:meth:`_Handler.redirect_to_owner`);
+``/readyz`` says which shard it is.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from driftwatch.errors import ConfigError
+from driftwatch.config.sharding import Shard, owner_of
+from driftwatch.errors import ConfigError, truncate
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,8 @@ JSON_TYPE = "application/json; charset=utf-8"
 REFRESH = "/api/v1/refresh"
 MAX_BODY = 4096
 """Largest accepted request body (the refresh webhook's JSON)."""
+TARGET_PAGES = "/targets/"
+"""Web pages of one target live under ``/targets/NAME``: redirected to the replica running it."""
 
 _API_PARAMS: dict[str, frozenset[str]] = {
     "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all"}),
@@ -80,6 +87,9 @@ class ApiBackend(Protocol):
 
     def refresh_target(self, target: str) -> Any:
         """Start a run of ``target`` now (JSON answer); ApiError 404 if unknown."""
+
+    def replica_shard(self) -> Shard | None:
+        """This replica's shard of the targets; None when it runs them all."""
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -140,7 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._authorize(token)
             params = _params(urlsplit(self.path).query, frozenset({"target"}))
             target = params.get("target") or _target_of(body)
-            self._send(202, backend.refresh_target(target))
+            if not self.redirect_to_owner(target):
+                self._send(202, backend.refresh_target(target))
         except ApiError as e:
             headers = {"WWW-Authenticate": 'Bearer realm="driftwatch"'} if e.status == 401 else {}
             self._send(
@@ -172,6 +183,8 @@ class _Handler(BaseHTTPRequestHandler):
                     405, {"error": "method not allowed"}, headers={"Allow": "POST"}, head=head
                 )
                 return
+            if self.redirect_to_owner(_page_target(path), head=head):
+                return
             if path not in self._ROUTES:
                 raise ApiError(404, "not found")
             backend = self.server.backend
@@ -179,21 +192,48 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {"status": "ok"}, head=head)
             elif path == "/readyz":
                 ok, why = backend.ready()
-                answer = {"status": why} if ok else {"error": why}
-                self._send(200 if ok else 503, {**answer, **backend.ready_detail()}, head=head)
+                answer: dict[str, Any] = {"status": why} if ok else {"error": why}
+                if (shard := backend.replica_shard()) is not None:
+                    answer["shard"] = shard.to_json()
+                answer.update(backend.ready_detail())
+                self._send(200 if ok else 503, answer, head=head)
             elif path == "/metrics":
                 body, content_type = backend.metrics()
                 self._send_bytes(200, body, content_type, head=head)
             else:
                 self._authorize(backend.bearer_token())
                 params = _params(url.query, _API_PARAMS[path])
-                self._send(200, backend.api(path, params), head=head)
+                if not self.redirect_to_owner(params.get("target"), head=head):
+                    self._send(200, backend.api(path, params), head=head)
         except ApiError as e:
             headers = {"WWW-Authenticate": 'Bearer realm="driftwatch"'} if e.status == 401 else {}
             self._send(e.status, {"error": e.message}, headers=headers, head=head)
         except Exception:
             log.exception("HTTP %s failed", urlsplit(self.path[:MAX_URL]).path)
             self._send(500, {"error": "internal error"}, head=head)
+
+    def redirect_to_owner(self, target: str | None, *, head: bool = False) -> bool:
+        """Answer a request about another replica's target with a 307 to it; True if answered.
+
+        Every route that names a target calls this before looking the target up, so a
+        request that a Service sent to the wrong replica is redirected, never a 404.
+        Without a ``--peer-url`` template the answer is 421 naming the owning shard.
+        """
+        shard = self.server.backend.replica_shard()
+        if not target or shard is None or shard.owns(target):
+            return False
+        owner = owner_of(target, shard.count)
+        asked = urlsplit(self.path)
+        url = shard.redirect_url(target, asked.path + (f"?{asked.query}" if asked.query else ""))
+        if url is None:
+            raise ApiError(
+                421,
+                f"target {truncate(target, 64)!r} is run by shard {owner}/{shard.count}, "
+                f"this is shard {shard} (no --peer-url to redirect to)",
+            )
+        answer = {"redirect": url, "shard": owner}
+        self._send(307, answer, headers={"Location": url}, head=head)
+        return True
 
     def _authorize(self, token: str | None) -> None:
         if token is None:
@@ -249,6 +289,13 @@ def _loopback(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _page_target(path: str) -> str | None:
+    """The target a web page is about (``/targets/NAME...``), None for other paths."""
+    if not path.startswith(TARGET_PAGES):
+        return None
+    return unquote(path.removeprefix(TARGET_PAGES).split("/", 1)[0]) or None
 
 
 def _target_of(body: bytes) -> str:

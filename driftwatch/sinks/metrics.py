@@ -31,8 +31,10 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftwatch import __version__
 from driftwatch.config.model import Config
+from driftwatch.config.sharding import Shard
 from driftwatch.model import DRIFT_STATES, DriftState, ResourceKey, TargetReport
 from driftwatch.run import RunStatus, Stage, TargetRun
+from driftwatch.sinks.shard_metrics import with_shard
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 """Prometheus text 0.0.4 only: under OpenMetrics the gauge
@@ -143,6 +145,8 @@ class MetricsStore(Collector):
         self._alertmanager: Counter[tuple[str, str]] = Counter()
         self._reloads: Counter[str] = Counter()
         self._last_reload_ok: bool | None = None
+        self.shard: Shard | None = None
+        """Set when this replica runs one shard of the targets: every series gets ``shard``."""
         self.registry = CollectorRegistry(auto_describe=True) if registry is None else registry
         self.registry.register(self)
 
@@ -248,7 +252,11 @@ class MetricsStore(Collector):
         return dropped
 
     def collect(self) -> Iterator[Metric]:
-        """Every metric family, built now from the latest state."""
+        """Every metric family, built now from the latest state (``shard``-labelled if set)."""
+        families = self._collect_all()
+        yield from families if self.shard is None else with_shard(families, self.shard)
+
+    def _collect_all(self) -> Iterator[Metric]:
         with self._lock:
             yield from self._collect_process()
             yield from self._collect_targets()

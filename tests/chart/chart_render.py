@@ -45,6 +45,12 @@ class Rendered:
         assert len(found) == 1, f"expected one {kind} {name or ''}, got {len(found)}"
         return found[0]
 
+    def workload(self) -> dict[str, Any]:
+        """The pods' controller: the Deployment, or the StatefulSet of a sharded release."""
+        found = self.of_kind("Deployment") + self.of_kind("StatefulSet")
+        assert len(found) == 1, f"expected one Deployment or StatefulSet, got {len(found)}"
+        return found[0]
+
 
 def render_chart(
     values: dict[str, Any] | None = None,

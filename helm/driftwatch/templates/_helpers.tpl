@@ -187,9 +187,50 @@ OTEL_RESOURCE_ATTRIBUTES: the pod's Kubernetes identity (expanded by the kubelet
 POD_* variables defined before it) plus otel.resourceAttributes, sorted by key.
 */}}
 {{- define "driftwatch.otelResourceAttributes" -}}
-{{- $attrs := list "k8s.namespace.name=$(POD_NAMESPACE)" "k8s.pod.name=$(POD_NAME)" (printf "k8s.deployment.name=%s" (include "driftwatch.fullname" .)) }}
+{{- $attrs := list "k8s.namespace.name=$(POD_NAMESPACE)" "k8s.pod.name=$(POD_NAME)" (printf "k8s.%s.name=%s" (ternary "statefulset" "deployment" (eq (include "driftwatch.sharded" .) "true")) (include "driftwatch.fullname" .)) }}
 {{- range $key := keys .Values.otel.resourceAttributes | sortAlpha }}
 {{- $attrs = append $attrs (printf "%s=%v" $key (get $.Values.otel.resourceAttributes $key)) }}
 {{- end }}
 {{- join "," $attrs }}
+{{- end }}
+
+{{/*
+"true" when replicaCount > 1: a StatefulSet whose pods each run one shard of the targets
+(empty otherwise, so it can be used in `if`).
+*/}}
+{{- define "driftwatch.sharded" -}}
+{{- if gt (int .Values.replicaCount) 1 }}true{{ end }}
+{{- end }}
+
+{{/*
+The headless Service giving each shard's pod its own DNS name.
+*/}}
+{{- define "driftwatch.headlessName" -}}
+{{- printf "%s-headless" (include "driftwatch.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+DRIFTWATCH_PEER_URL: the base URL of the pod running shard {shard}, through the per-pod
+DNS name of the headless Service; requests for a target another pod runs are redirected there.
+*/}}
+{{- define "driftwatch.peerUrl" -}}
+{{- if .Values.sharding.peerUrl }}
+{{- .Values.sharding.peerUrl }}
+{{- else }}
+{{- printf "http://%s-{shard}.%s.%s.svc:%v" (include "driftwatch.fullname" .) (include "driftwatch.headlessName" .) .Release.Namespace .Values.containerPort }}
+{{- end }}
+{{- end }}
+
+{{/*
+The spec of the state volume's claim (the single PVC, or each replica's claim template).
+*/}}
+{{- define "driftwatch.claimSpec" -}}
+accessModes:
+  {{- toYaml .Values.persistence.accessModes | nindent 2 }}
+{{- with .Values.persistence.storageClass }}
+storageClassName: {{ if eq . "-" }}""{{ else }}{{ . | quote }}{{ end }}
+{{- end }}
+resources:
+  requests:
+    storage: {{ .Values.persistence.size | quote }}
 {{- end }}
