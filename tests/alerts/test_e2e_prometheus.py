@@ -70,6 +70,7 @@ NOT_ALWAYS_EXPORTED = {
     "driftwatch_alertmanager_notifications_total": "only with alertmanager.urls",
     "driftwatch_watch_events_total": "only for targets with watch: true",
     "driftwatch_watch_mismatches_total": "only for targets with watch: true",
+    "driftwatch_watch_up": "only for targets with watch: true (one series per watched type)",
 }
 """Counters a healthy polling run does not (yet) export; still checked against the contract."""
 
