@@ -53,6 +53,7 @@ def breakdown(work: Path, objects: int, repeat: int) -> None:
     from driftwatch.cluster import read_live, snapshot_request_for
     from driftwatch.cluster.snapshot import SnapshotRequest
     from driftwatch.compare import compare_target
+    from driftwatch.compare.schema import index_for
     from driftwatch.compare.types import type_errors
     from driftwatch.config.quick import QuickFlags, config_from_flags
     from driftwatch.pipeline import PageConsumer, Pipeline
@@ -117,7 +118,8 @@ def breakdown(work: Path, objects: int, repeat: int) -> None:
         print("--- compare")
         live = pipeline._snapshot(target, desired, run, PageConsumer(None))
         options = pipeline.compare_options(target)
-        _timed("type_errors(desired, openapi)", lambda: type_errors(desired, live.openapi), repeat)
+        schema = index_for(live.openapi)
+        _timed("type_errors(desired, schema)", lambda: type_errors(desired, schema), repeat)
         _timed("compare_target", lambda: compare_target(desired, live, options), repeat)
 
 

@@ -12,7 +12,7 @@ apiVersion: the same object read at another version is the same object.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
@@ -32,6 +32,14 @@ class ResourceKey(NamedTuple):
     def group_kind(self) -> GroupKind:
         """The type part of the key."""
         return GroupKind(self.group, self.kind)
+
+    def unscoped(self) -> ResourceKey:
+        """This key as a cluster-scoped kind has it: no namespace."""
+        return self._replace(namespace="")
+
+    def scopings(self) -> tuple[ResourceKey, ResourceKey]:
+        """This key and its cluster-scoped form: a declared key before discovery says which."""
+        return self, self._replace(namespace="")
 
     def display(self) -> str:
         """``Kind.group/namespace/name`` as people read it (``Deployment.apps/shop/api``)."""
@@ -186,6 +194,20 @@ class TypeRead:
     label_selector: str | None = None
     """Set when only objects matching it were read (kinds scanned for unmanaged objects):
     an object absent from such a read may still exist."""
+    scope_note: str | None = None
+    """Why a namespace this read did not cover is unknown, when the reason is not "not
+    read" (a foreign dump covers only the namespaces it holds items in); ``{kind}`` and
+    ``{namespace}`` are filled in."""
+
+    def key_for(self, key: ResourceKey) -> ResourceKey:
+        """A declared key as the cluster keys it: without a namespace if the kind is cluster-wide.
+
+        Rendering guesses the scope of kinds it does not know; discovery (this read's
+        resource) has the last word.
+        """
+        if key.namespace and self.resource is not None and not self.resource.namespaced:
+            return key.unscoped()
+        return key
 
     def covers(self, namespace: str) -> bool:
         """Whether an object in ``namespace`` would have been seen by this read."""
@@ -204,6 +226,8 @@ class LiveSnapshot:
     types: dict[GroupKind, TypeRead] = field(default_factory=dict)
     taken_at: str = ""
     """RFC 3339 time the snapshot finished."""
+    taken_at_estimate: str = ""
+    """Non-empty when ``taken_at`` is an estimate: what it was estimated from."""
     server_version: str | None = None
     openapi: dict[str, Any] = field(default_factory=dict)
     """OpenAPI v3 documents by path (``api/v1``, ``apis/apps/v1``), for list keys."""
@@ -263,6 +287,12 @@ class Attribution:
             parts.append(f"at {self.time}")
         return " ".join(parts)
 
+    def described(self) -> str:
+        """``kubectl-create (Update) at 2026-...``, or ``..., time unknown`` without a time."""
+        if self.manager is None:
+            return "unknown"
+        return self.display() if self.time else f"{self.display()}, time unknown"
+
 
 UNATTRIBUTED = Attribution(None)
 
@@ -303,10 +333,20 @@ class ObjectDrift:
     """Why, where the state alone does not say (``kind not served``, a read error)."""
     origin: SourceLocation | None = None
     api_version: str | None = None
+    created_by: Attribution | None = None
+    """For a live object not in Git (UNMANAGED): the ``managedFields`` entry that created it."""
+    changed_by: Attribution | None = None
+    """For a live object not in Git: the entry that changed it last."""
 
     @property
     def attribution(self) -> Attribution:
-        """The most recent attributed change among the drifted fields."""
+        """The most recent attributed change among the drifted fields.
+
+        An object that is drift as a whole (UNMANAGED: no drifted field) is
+        attributed to whoever created it.
+        """
+        if not self.fields and self.created_by is not None:
+            return self.created_by
         latest = UNATTRIBUTED
         for drift in self.fields:
             att = drift.attribution
@@ -326,6 +366,8 @@ class TargetReport:
     """Every compared object, in sync ones included, sorted by key."""
     revision: GitRevision | None = None
     snapshot_time: str = ""
+    snapshot_time_estimate: str = ""
+    """Non-empty when ``snapshot_time`` is estimated (a foreign dump): from what."""
     source_errors: list[SourceError] = field(default_factory=list)
     read_errors: dict[GroupKind, str] = field(default_factory=dict)
     """Types whose read failed: their objects are UNKNOWN."""
@@ -342,6 +384,29 @@ class TargetReport:
     def drifted(self) -> list[ObjectDrift]:
         """Objects that are modified, missing or unmanaged."""
         return [o for o in self.objects if o.state in DRIFT_STATES]
+
+    def keeps_previous(self, key: ResourceKey, state: DriftState | None) -> bool:
+        """Whether an earlier verdict on ``key`` still stands: unknown is not absent.
+
+        ``state`` is this report's verdict on ``key`` (None: not listed).  It stands
+        when this report calls the object unknown, or no longer lists it while
+        something that could hide it failed: its type's read, or a Git source file.
+        """
+        if state is DriftState.UNKNOWN:
+            return True
+        return state is None and (key.group_kind in self.read_errors or bool(self.source_errors))
+
+    def still_standing(self, previous: Iterable[ObjectDrift]) -> list[ObjectDrift]:
+        """The drifted verdicts of ``previous`` that this report cannot overturn, by key."""
+        states = {o.key: o.state for o in self.objects}
+        return sorted(
+            (
+                o
+                for o in previous
+                if o.state in DRIFT_STATES and self.keeps_previous(o.key, states.get(o.key))
+            ),
+            key=lambda o: o.key,
+        )
 
     @property
     def complete(self) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from driftwatch.cluster import (
     ClusterCache,
@@ -29,7 +29,9 @@ from driftwatch.cluster import (
 from driftwatch.cluster.cache import identity_of, trimmed
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
-from driftwatch.compare.selector import LabelSelector
+from driftwatch.compare.engine import Judge
+from driftwatch.compare.ignore import is_hpa
+from driftwatch.compare.marker import Marker
 from driftwatch.compare.streaming import StreamingComparer
 from driftwatch.compare.types import type_errors
 from driftwatch.config.model import Cluster, Config, Target
@@ -68,6 +70,14 @@ Progress = Callable[[str, Stage], None]
 _MAY_HOLD_WRONG_TYPES = frozenset({DriftState.MODIFIED, DriftState.MISSING})
 
 
+class Compared(NamedTuple):
+    """What a watch target's last full run compared, handed to watch mode."""
+
+    desired: DesiredSet
+    live: LiveSnapshot
+    judge: Judge
+
+
 class _StageError(Exception):
     def __init__(self, stage: Stage, message: str) -> None:
         super().__init__(message)
@@ -104,7 +114,7 @@ class Pipeline:
         self.render_cache = RenderCache(cache / "render")
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
-        self._compared: dict[str, tuple[DesiredSet, LiveSnapshot]] = {}
+        self._compared: dict[str, Compared] = {}
         self._caches: dict[str, ClusterCache] = {}
         self._caches_lock = threading.Lock()
 
@@ -143,8 +153,8 @@ class Pipeline:
         except _StageError as failure:
             raise DriftwatchError(str(failure)) from failure
 
-    def take_compared(self, target_name: str) -> tuple[DesiredSet, LiveSnapshot] | None:
-        """The desired set and redacted live snapshot of the last report of a ``watch`` target.
+    def take_compared(self, target_name: str) -> Compared | None:
+        """The desired set, redacted live snapshot and judge of a ``watch`` target's last report.
 
         Handed over once (the pipeline keeps no reference): watch mode keeps the
         live side current between runs.  None when the last run made no report.
@@ -190,12 +200,22 @@ class Pipeline:
             span.set_attribute("driftwatch.render.skipped", desired.from_cache)
             span.set_attribute("driftwatch.desired.objects", len(desired.objects))
         options = self.compare_options(target)
+        # One judge per run, from the server's OpenAPI (fetched before the first page
+        # streams) or the built-in index: streamed, whole-target and watch verdicts agree.
+        judges: list[Judge] = []
+        streaming = None if target.watch else StreamingComparer(desired)
+
+        def openapi_ready(openapi: dict[str, Any]) -> None:
+            judges.append(Judge.build(options, openapi))
+            if streaming is not None:
+                streaming.start(judges[0])
+
         with self._stage(run, Stage.SNAPSHOT, target.name) as span:
-            streaming = None if target.watch else StreamingComparer(desired, options)
             pages = PageConsumer(streaming)
-            live = self._snapshot(target, desired, run, pages)
+            live = self._snapshot(target, desired, run, pages, openapi_ready)
             span.set_attribute("driftwatch.live.objects", len(live.objects))
         pages.account(run.durations)
+        judge = judges[0] if judges else Judge.build(options, live.openapi)
         with self._stage(run, Stage.COMPARE, target.name) as span:
             with paused_gc():
                 report = compare_target(
@@ -203,6 +223,7 @@ class Pipeline:
                     live,
                     options,
                     precomputed=streaming.verdicts if streaming is not None else None,
+                    judge=judge,
                 )
             # A declared value of the wrong type can never be live, so only objects that
             # differ can hold one: a source error naming the file; the object stays compared.
@@ -210,12 +231,13 @@ class Pipeline:
             suspects = {k: desired.objects[k] for k in differing if k in desired.objects}
             if suspects:
                 subset = replace(desired, objects=suspects, errors=[])
-                report.source_errors.extend(type_errors(subset, live.openapi))
+                report.source_errors.extend(type_errors(subset, judge.schema))
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
+        report.snapshot_time_estimate = live.taken_at_estimate
         run.report = report
         if target.watch:  # handed to watch mode (take_compared), never kept otherwise
-            self._compared[target.name] = (desired, live)
+            self._compared[target.name] = Compared(desired, live, judge)
         run.status = RunStatus.SUCCESS if report.complete else RunStatus.PARTIAL
         if not report.complete:
             problems = [e.display() for e in report.source_errors[:3]]
@@ -278,7 +300,12 @@ class Pipeline:
         )
 
     def _snapshot(
-        self, target: Target, desired: DesiredSet, run: TargetRun, pages: PageConsumer
+        self,
+        target: Target,
+        desired: DesiredSet,
+        run: TargetRun,
+        pages: PageConsumer,
+        openapi_ready: Callable[[dict[str, Any]], None] | None = None,
     ) -> LiveSnapshot:
         cluster = self.config.cluster_for(target)
         request: SnapshotRequest = snapshot_request_for(desired, target, self.config)
@@ -292,6 +319,7 @@ class Pipeline:
                 cache=None if cluster.snapshot else self.cluster_cache(cluster),
                 max_age=target.schedule.interval,
                 counts=run.api_requests,  # counted even when the read fails
+                openapi_ready=openapi_ready,
             )
         except ClusterError as e:
             run.cluster_unreachable = True
@@ -306,16 +334,11 @@ class Pipeline:
     @staticmethod
     def _wanted(target: Target, desired: DesiredSet) -> Wanted:
         """Which listed objects the comparison needs (pure): the rest are never held for it."""
-        declared = {key._replace(namespace="") for key in desired.objects} | set(desired.objects)
-        selector = LabelSelector(target.selector) if target.selector else None
-        annotation = target.tracking_annotation
+        declared = {scoped for key in desired.objects for scoped in key.scopings()}
+        marker = Marker(target.selector, target.tracking_annotation)
 
         def wanted(key: ResourceKey, metadata: Mapping[str, Any]) -> bool:
-            if key in declared or key.kind == "HorizontalPodAutoscaler":
-                return True
-            if selector is not None and selector.matches(metadata.get("labels")):
-                return True
-            return annotation is not None and annotation in (metadata.get("annotations") or {})
+            return key in declared or is_hpa(key.kind) or marker.marks({"metadata": metadata})
 
         return wanted
 

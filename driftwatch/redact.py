@@ -19,13 +19,68 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 FINGERPRINT_PREFIX = "hmac-sha256:"
 _FINGERPRINT_HEX = 32
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MASK = "<redacted>"
+
+
+SECRET_VALUE_FIELDS = ("data", "stringData")
+"""The fields of a core Secret that hold its values."""
+
+
+def is_core_secret(kind: str, group: str) -> bool:
+    """Whether objects of this kind and API group are core v1 Secrets, whose values never show.
+
+    The one answer to "is this a Secret" for every layer: redaction here, the
+    compare core, reports, alerts and the event log's own masking.
+    """
+    return kind == "Secret" and group == ""
+
+
+def is_secret_body(body: Mapping[str, Any]) -> bool:
+    """Whether a manifest or live object is a core v1 Secret."""
+    api_version = str(body.get("apiVersion", "v1"))
+    group = api_version.rpartition("/")[0]
+    return is_core_secret(str(body.get("kind", "")), group) and api_version == "v1"
+
+
+def holds_secret_value(path: Sequence[object]) -> bool:
+    """Whether a field path of a core Secret is, or is under, one of its values.
+
+    ``path`` is a sequence of segments (``("data", "password")``); see
+    ``pointer_segments`` for a rendered path.  The whole object (the empty path)
+    holds its values too.
+    """
+    if not path:
+        return True
+    return path[0] in SECRET_VALUE_FIELDS or tuple(path[:3]) == (
+        "metadata",
+        "annotations",
+        LAST_APPLIED,
+    )
+
+
+def pointer_segments(path: str) -> tuple[str, ...]:
+    """The leading segments of a rendered field path, as ``holds_secret_value`` needs them.
+
+    Reports write JSON-pointer style (``/data/password``; ``~1`` is ``/`` and ``~0``
+    is ``~`` inside a segment); the dotted form of the recorded expectations
+    (``data.password``) is read too, an annotation key after
+    ``metadata.annotations.`` taken whole.  A list item selector (``[name=x]``)
+    stays attached to its segment, which is all a prefix test needs.
+    """
+    if path.startswith("/"):
+        parts = path[1:].split("/")
+        return tuple(p.replace("~1", "/").replace("~0", "~") for p in parts if p != "")
+    annotations = "metadata.annotations."
+    if path.startswith(annotations):
+        return ("metadata", "annotations", path[len(annotations) :])
+    head = path.split(".", 1)[0].split("[", 1)[0]
+    return (head,) if head else ()
 
 
 class SecretHasher:
@@ -53,7 +108,7 @@ class SecretHasher:
         Idempotent: a fingerprint is never hashed again.
         """
         out = dict(body)
-        if body.get("kind") == "Secret" and _core(body):
+        if is_secret_body(body):
             merged = _secret_values(body)
             if merged is not None:
                 out["data"] = {k: self._fp_value(v) for k, v in merged.items()}
@@ -81,7 +136,7 @@ class SecretHasher:
             if isinstance(value, str) and not is_fingerprint(value):
                 changed[name] = self.fingerprint(value.encode())
         last = annotations.get(LAST_APPLIED)
-        if isinstance(last, str) and (body.get("kind") == "Secret" or self.sensitive_annotations):
+        if isinstance(last, str) and (is_secret_body(body) or self.sensitive_annotations):
             changed[LAST_APPLIED] = self._redact_last_applied(last)
         if not changed:
             return annotations
@@ -95,10 +150,6 @@ class SecretHasher:
         if not isinstance(applied, dict):
             return self.fingerprint(text.encode())
         return json.dumps(self.redact(applied), sort_keys=True, separators=(",", ":"))
-
-
-def _core(body: Mapping[str, Any]) -> bool:
-    return str(body.get("apiVersion", "v1")) == "v1"
 
 
 def _secret_values(body: Mapping[str, Any]) -> dict[str, bytes | str] | None:
@@ -152,8 +203,8 @@ def mask_manifest(
     For ``driftwatch render`` without ``--show-secrets``: keeps the keys, hides the values.
     """
     out = dict(body)
-    if body.get("kind") == "Secret" and _core(body):
-        for field in ("data", "stringData"):
+    if is_secret_body(body):
+        for field in SECRET_VALUE_FIELDS:
             values = body.get(field)
             if isinstance(values, Mapping):
                 out[field] = dict.fromkeys(values, MASK)
@@ -162,7 +213,7 @@ def mask_manifest(
     if isinstance(meta, Mapping) and isinstance(meta.get("annotations"), Mapping):
         annotations = meta["annotations"]
         hidden = {k for k in annotations if k in sensitive}
-        if body.get("kind") == "Secret" and LAST_APPLIED in annotations:
+        if is_secret_body(body) and LAST_APPLIED in annotations:
             hidden.add(LAST_APPLIED)
         if hidden:
             out["metadata"] = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["cli_env", "run_cli"]
+__all__ = ["check_against", "cli_env", "run_cli"]
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -33,4 +33,30 @@ def run_cli(
         cwd=ROOT,
         env=dict(env) if env is not None else cli_env(),
         stdin=subprocess.DEVNULL,
+    )
+
+
+def check_against(
+    repo: Path, kubeconfig: Path, cache: Path, *extra: str, path: str = "."
+) -> list[str]:
+    """``check`` of the shop target at ``repo``'s ``main`` against a live cluster's kubeconfig."""
+    return [
+        "check",
+        *("--repo", str(repo), "--rev", "main", "--path", path),
+        *("--selector", "app.kubernetes.io/part-of=shop"),
+        *("--kubeconfig", str(kubeconfig), "--cache-dir", str(cache)),
+        *extra,
+    ]
+
+
+def start_cli(*args: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """``python -m driftwatch ARGS`` started in the background (stderr piped, text mode)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "driftwatch", *args],
+        cwd=ROOT,
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
     )

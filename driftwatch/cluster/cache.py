@@ -48,11 +48,12 @@ from typing import Any
 from driftwatch.cluster.api_errors import ApiRequestError
 from driftwatch.cluster.client import ReadOnlyClient
 from driftwatch.cluster.discovery import Discovery, DiscoveryError, collection_path
-from driftwatch.cluster.openapi import fetch_openapi
+from driftwatch.cluster.openapi import cached_openapi
 from driftwatch.cluster.retry import RetryPolicy
 from driftwatch.cluster.snapshot import (
     Consume,
     Hold,
+    OpenAPIReady,
     SnapshotRequest,
     TypeRequest,
     Wanted,
@@ -203,11 +204,14 @@ class ClusterCache:
         wanted: Wanted | None = None,
         consume: Consume | None = None,
         max_age: float | None = None,
+        openapi_ready: OpenAPIReady | None = None,
     ) -> LiveSnapshot:
         """The snapshot ``request`` asks for, from lists younger than the max age or made now.
 
-        ``max_age`` (seconds) can only narrow the cache's own.  Raises ``ClusterError``
-        only when the cluster cannot be reached at all.
+        ``max_age`` (seconds) can only narrow the cache's own.  The OpenAPI documents
+        are read (cached per server version) before any list starts and handed to
+        ``openapi_ready``.  Raises ``ClusterError`` only when the cluster cannot be
+        reached at all.
         """
         age = self.max_age if max_age is None else min(max_age, self.max_age)
         resolved = self._resolve(client, request, age)
@@ -221,23 +225,23 @@ class ClusterCache:
             ) as pool,
         ):
             futures: dict[GroupKind, Future[tuple[TypeRead, dict[ResourceKey, Manifest]]]] = {}
+            listed: list[tuple[GroupKind, TypeRequest, ResourceType]] = []
             for group_kind, (req, outcome) in resolved[1].items():
                 if isinstance(outcome, TypeRead):
                     snapshot.types[group_kind] = outcome
                     continue
                 resources.append(outcome)
-                futures[group_kind] = pool.submit(reader.read_type, req, outcome)
-            openapi = (
-                pool.submit(self._openapi_for, client, resources, snapshot.server_version)
-                if request.openapi
-                else None
-            )
+                listed.append((group_kind, req, outcome))
+            if request.openapi:
+                snapshot.openapi = self._openapi_for(client, resources, snapshot.server_version)
+            if openapi_ready is not None:
+                openapi_ready(snapshot.openapi)
+            for group_kind, req, resource in listed:
+                futures[group_kind] = pool.submit(reader.read_type, req, resource)
             for group_kind, future in futures.items():
                 read, objects = future.result()
                 snapshot.types[group_kind] = read
                 snapshot.objects.update(objects)
-            if openapi is not None:
-                snapshot.openapi = openapi.result()
         oldest = min(reader.walls, default=time.time())
         snapshot.taken_at = datetime.fromtimestamp(oldest, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return snapshot
@@ -338,7 +342,7 @@ class ClusterCache:
             held = {p: self._openapi[p] for p in paths if p in self._openapi}
         missing = [r for r in resources if openapi_path(r.group, r.version) not in held]
         if missing:
-            fetched = fetch_openapi(client, missing, self.retry)
+            fetched = cached_openapi(client, missing, version, self.retry)
             held.update(fetched)
             with self._lock:
                 if self._openapi_server == version:

@@ -34,6 +34,8 @@ Hold = Callable[[Manifest], Manifest]
 Consume = Callable[[ResourceKey, Manifest], Manifest]
 """A caller's page consumer: takes each object of its slice as it arrives (a shared,
 read-only body) and returns what the caller keeps for it."""
+OpenAPIReady = Callable[[dict[str, Any]], None]
+"""Called with the snapshot's OpenAPI documents before the first list starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +91,19 @@ def take_snapshot(
     hold: Hold | None = None,
     consume: Consume | None = None,
     retry: RetryPolicy | None = None,
+    openapi_ready: OpenAPIReady | None = None,
 ) -> LiveSnapshot:
     """Read every requested type once; raises ``ClusterError`` only when unreachable.
 
     A type wanted in one namespace is listed there; in several, across all of
-    them when RBAC allows (one list instead of one per namespace).
+    them when RBAC allows (one list instead of one per namespace).  The OpenAPI
+    documents are fetched (cached per server version) before any list starts and
+    handed to ``openapi_ready``, so whatever compares pages as they stream judges
+    them by the same schema as the rest of the run.
     """
     from driftwatch.cluster.cache import ClusterCache
 
     cache = ClusterCache(retry=retry, hold=hold, wide_for_one_namespace=False)
-    return cache.read(client, request, wanted=wanted, consume=consume)
+    return cache.read(
+        client, request, wanted=wanted, consume=consume, openapi_ready=openapi_ready
+    )

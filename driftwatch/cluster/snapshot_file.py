@@ -8,10 +8,13 @@ that fingerprinted its Secret values.  A saved snapshot never holds a Secret
 value: every item goes through ``SecretHasher.redact`` before it is written.
 
 Loading also takes plain JSON, and a foreign ``kubectl get -A -o json`` dump (a
-List without the driftwatch block).  Such a dump cannot say which types it
-covered or whether a read was cut short, so each kind present in it counts as
-read completely in all namespaces, and a kind with no object in it counts as not
-read (its objects are unknown, never missing).  Its Secrets are plain
+List without the driftwatch block).  Such a dump cannot say which types or
+namespaces it covered (``kubectl get deploy -n shop`` holds one namespace's
+Deployments, ``-A`` all of them) or whether a read was cut short, so it proves
+completeness only per (kind, namespace) pair it holds an item of: each kind
+counts as read completely in exactly the namespaces it has items in (a
+cluster-scoped kind: whole), and a declared object elsewhere — another
+namespace, or a kind with no object in the dump — is unknown, never missing.  Its Secrets are plain
 (``secrets_hashed=False``: the pipeline hashes them) and, as ``kubectl get``
 leaves ``managedFields`` out by default, ``managed_fields_present`` is False
 when no item carries them.
@@ -24,6 +27,7 @@ import json
 import os
 import tempfile
 import zlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,7 @@ def _type_entry(read: TypeRead) -> dict[str, Any]:
         "error": read.error,
         "resourceVersion": read.resource_version,
         "labelSelector": read.label_selector,
+        "scopeNote": read.scope_note,
         "resource": None
         if resource is None
         else {
@@ -81,6 +86,7 @@ def _type_read(entry: Any) -> TypeRead:
         entry.get("error"),
         entry.get("resourceVersion"),
         entry.get("labelSelector"),
+        entry.get("scopeNote"),
     )
 
 
@@ -196,20 +202,54 @@ def _load_saved(
     )
 
 
+FOREIGN_SCOPE = "the dump holds no {kind} in namespace {namespace}"
+"""Why a declared object is unknown in a foreign dump (formatted by the compare core)."""
+
+
 def _load_foreign(target: Path, items: list[Any]) -> LiveSnapshot:
     objects = _objects(target, items)
-    types = {key.group_kind: TypeRead(key.group_kind, ReadState.COMPLETE) for key in objects}
-    managed = any((body.get("metadata") or {}).get("managedFields") for body in objects.values())
-    try:
-        taken_at = datetime.fromtimestamp(target.stat().st_mtime, UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
+    held: dict[GroupKind, set[str]] = {}
+    for key in objects:
+        held.setdefault(key.group_kind, set()).add(key.namespace)
+    types = {
+        kind: TypeRead(
+            kind,
+            ReadState.COMPLETE,
+            # Items without a namespace: a cluster-scoped kind, read whole.
+            namespaces=None if namespaces == {""} else tuple(sorted(namespaces - {""})),
+            scope_note=FOREIGN_SCOPE,
         )
-    except OSError:
-        taken_at = ""
+        for kind, namespaces in held.items()
+    }
+    managed = any((body.get("metadata") or {}).get("managedFields") for body in objects.values())
+    taken_at, estimate = _foreign_time(target, objects.values())
     return LiveSnapshot(
         objects=objects,
         types=types,
         taken_at=taken_at,
+        taken_at_estimate=estimate,
         managed_fields_present=managed or not objects,
         secrets_hashed=False,
     )
+
+
+def _foreign_time(target: Path, bodies: Iterable[Any]) -> tuple[str, str]:
+    """When a foreign dump was taken, estimated: (RFC 3339 time, what it was estimated from).
+
+    A ``kubectl get`` dump carries no time of its own.  The newest write recorded in
+    its ``managedFields`` is the earliest moment the dump can have been taken, and
+    usually close to it; the file's modification time says only when it was copied.
+    """
+    newest = ""
+    for body in bodies:
+        for entry in (body.get("metadata") or {}).get("managedFields") or ():
+            when = entry.get("time") if isinstance(entry, dict) else None
+            if isinstance(when, str) and when > newest:
+                newest = when
+    if newest:
+        return newest, "the newest managedFields time in the dump"
+    try:
+        mtime = datetime.fromtimestamp(target.stat().st_mtime, UTC)
+    except OSError:
+        return "", ""
+    return mtime.strftime("%Y-%m-%dT%H:%M:%SZ"), "the dump file's modification time"

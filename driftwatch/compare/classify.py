@@ -20,7 +20,7 @@ from typing import Any
 
 from driftwatch.compare import applied as applied_record
 from driftwatch.compare.ignore import ADMISSION_RULE, HPA_RULE, CompiledRule, hpa_owns
-from driftwatch.compare.managed import ManagerEntry, Ownership
+from driftwatch.compare.managed import ManagerEntry, Ownership, value_at
 from driftwatch.compare.managers import ManagerRoles, Role, is_bookkeeping
 from driftwatch.compare.paths import Path, render
 from driftwatch.compare.walk import Difference
@@ -33,7 +33,13 @@ from driftwatch.model import (
     IgnoredDrift,
     ResourceKey,
 )
-from driftwatch.redact import MASK, is_fingerprint, short_fingerprint
+from driftwatch.redact import (
+    MASK,
+    holds_secret_value,
+    is_core_secret,
+    is_fingerprint,
+    short_fingerprint,
+)
 
 
 @dataclass(slots=True)
@@ -57,7 +63,7 @@ class ObjectContext:
     @property
     def is_secret(self) -> bool:
         """Core v1 Secret: its data values are never shown."""
-        return self.key.kind == "Secret" and self.key.group == ""
+        return is_core_secret(self.key.kind, self.key.group)
 
 
 def _latest(entries: Iterable[ManagerEntry]) -> Attribution:
@@ -82,11 +88,15 @@ class Classifier:
         ignored: list[IgnoredDrift] = []
         for diff in differences:
             if diff.change is ChangeKind.ADDED:
-                found = self._added_owner(ctx, diff.path)
-                if found is None:
-                    continue
-                attribution, role = found
-            elif diff.change is ChangeKind.CHANGED:
+                for part, live, owner, owner_role in self._added_parts(ctx, diff):
+                    rule = self._ignored_by(ctx, part, owner, owner_role)
+                    if rule is not None:
+                        ignored.append(IgnoredDrift(render(part), rule, owner))
+                    else:
+                        shown = self._shown(ctx, part, live)
+                        drifted.append(FieldDrift(render(part), diff.change, None, shown, owner))
+                continue
+            if diff.change is ChangeKind.CHANGED:
                 owners = ctx.ownership.owners(diff.path)
                 attribution = _latest(entry for entry, _ in owners)
                 role = self._role_of(ctx, attribution, owners)
@@ -119,6 +129,46 @@ class Classifier:
                 return self._roles.role(entry)
         return None
 
+    def _added_parts(
+        self, ctx: ObjectContext, diff: Difference
+    ) -> list[tuple[Path, Any, Attribution, Role | None]]:
+        """The drifted parts of a live-only value, each under its own owner.
+
+        A live-only list item can hold parts written by different hands: a person
+        may set one field of a container a webhook injected, or a webhook inject a
+        field into a container a person added.  ``fieldsV1`` says which nodes each
+        manager created (``.``) and which leaves it set, so the item is reported
+        whole only under the manager that created it, reduced to what that
+        manager wrote; every other culprit's part is reported at its own path;
+        parts nobody owns (defaults, injections) or controllers own are left out.
+        """
+        path, live = diff.path, diff.live
+        if not ctx.managed_fields_present or not isinstance(live, dict):
+            owner = self._added_owner(ctx, path)
+            return [] if owner is None else [(path, live, *owner)]
+        culprits = self._culprits(ctx, path)
+        if not culprits:
+            return []
+        ownership = ctx.ownership
+        parts: dict[Path, tuple[Any, ManagerEntry, Role]] = {}
+        # Later entries win a shared part, as the latest write does elsewhere.
+        for entry, role in sorted(culprits, key=lambda c: c[0].time or ""):
+            trie = ownership.trie_at(entry, path)
+            if trie is None:  # owns an atomic ancestor: the whole value is its
+                parts[path] = (live, entry, role)
+                continue
+            for part, part_trie in ownership.owned_parts(trie, path):
+                present, value = value_at(live, part[len(path) :])
+                if present:
+                    parts[part] = (ownership.restrict(value, part_trie), entry, role)
+        whole = parts.get(path)
+        out: list[tuple[Path, Any, Attribution, Role | None]] = []
+        for part, (value, entry, role) in sorted(parts.items(), key=lambda p: render(p[0])):
+            if whole is not None and part != path and whole[1] is entry:
+                continue  # inside the item its creator reports whole
+            out.append((part, value, entry.attribution, role))
+        return out
+
     def _added_owner(
         self, ctx: ObjectContext, path: Path
     ) -> tuple[Attribution, Role | None] | None:
@@ -132,6 +182,15 @@ class Classifier:
             if applied_record.holds(ctx.applied, path, secret=ctx.is_secret):
                 return UNATTRIBUTED, None
             return None
+        culprits = self._culprits(ctx, path)
+        if not culprits:
+            return None
+        attribution = _latest(entry for entry, _ in culprits)
+        role = next(r for e, r in culprits if e.attribution == attribution)
+        return attribution, role
+
+    def _culprits(self, ctx: ObjectContext, path: Path) -> list[tuple[ManagerEntry, Role]]:
+        """The managers whose ownership at or under ``path`` makes a live-only value drift."""
         culprits: list[tuple[ManagerEntry, Role]] = []
         for entry, role in ctx.suspects:
             found = ctx.ownership.locate(entry, path)
@@ -145,11 +204,7 @@ class Classifier:
                     culprits.append((entry, Role.APPLIER))
         if is_bookkeeping(path):
             culprits = [(e, r) for e, r in culprits if r is not Role.APPLIER]
-        if not culprits:
-            return None
-        attribution = _latest(entry for entry, _ in culprits)
-        role = next(r for e, r in culprits if e.attribution == attribution)
-        return attribution, role
+        return culprits
 
     def _mutated_at_admission(
         self, ctx: ObjectContext, diff: Difference, owners: list[tuple[ManagerEntry, bool]]
@@ -196,7 +251,7 @@ class Classifier:
         """The value as it may appear in a report: Secret data only as fingerprints."""
         if value is None:
             return None
-        secret_field = ctx.is_secret and bool(path) and path[0] in ("data", "stringData")
+        secret_field = ctx.is_secret and holds_secret_value(path)
         sensitive = (
             len(path) >= 3
             and path[0] == "metadata"

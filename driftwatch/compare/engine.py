@@ -5,23 +5,25 @@ namespace, name).  An object is MISSING only when its type was read completely
 (or the cluster does not serve its kind at all); a type that could not be read
 makes its objects UNKNOWN, never missing — unknown is not absent.  UNMANAGED is
 reserved for live objects that carry the target's ownership marker, are not in
-Git, and are not made by a controller.
+Git, and are not made by a controller — and only while Git was read completely:
+when a source file could not be read, such an object may be one it declares, so
+it is UNKNOWN with the unreadable file named.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from driftwatch.compare.applied import last_applied
 from driftwatch.compare.classify import Classifier, ObjectContext
-from driftwatch.compare.ignore import CompiledRule, compile_rules, hpa_targets
-from driftwatch.compare.managed import Ownership, parse_entries
+from driftwatch.compare.ignore import CompiledRule, compile_rules, hpa_targets, is_hpa
+from driftwatch.compare.managed import Ownership, creator_and_last, parse_entries
 from driftwatch.compare.managers import ManagerRoles, Role
+from driftwatch.compare.marker import Marker
 from driftwatch.compare.schema import SchemaIndex, index_for
-from driftwatch.compare.selector import LabelSelector
 from driftwatch.compare.walk import diff
 from driftwatch.config.model import IgnoreRule
 from driftwatch.model import (
@@ -36,7 +38,7 @@ from driftwatch.model import (
     TargetReport,
     split_api_version,
 )
-from driftwatch.redact import LAST_APPLIED, is_fingerprint
+from driftwatch.redact import LAST_APPLIED, is_core_secret, is_fingerprint
 
 _TOP_SKIP = frozenset({"apiVersion", "kind", "status", "metadata"})
 _META_SKIP = frozenset(
@@ -70,12 +72,19 @@ class CompareOptions:
     controllers: tuple[str, ...] = ()
     sensitive_annotations: frozenset[str] = frozenset()
 
+    def ownership_marker(self) -> Marker:
+        """The selector / tracking annotation that marks a live object as this target's."""
+        return Marker(self.marker, self.tracking_annotation)
+
 
 @dataclass(frozen=True, slots=True)
 class Judge:
     """What every verdict of one comparison shares: schema, rules, roles, HPA targets.
 
-    Built once per comparison (whole target, watch event batch or streamed page).
+    Built once per run, from the server's OpenAPI documents when there are any
+    (the built-in index otherwise), and used by every path that reaches a verdict:
+    the pages compared as they stream, the whole-target compare and watch mode's
+    re-compares — so the same inputs get the same verdict on each.
     """
 
     options: CompareOptions
@@ -116,14 +125,17 @@ def compare_target(
     options: CompareOptions,
     *,
     precomputed: Mapping[ResourceKey, ObjectDrift] | None = None,
+    judge: Judge | None = None,
 ) -> TargetReport:
     """The drift of one target: every declared object, plus unmanaged live ones.
 
     ``precomputed`` holds verdicts already reached while the snapshot streamed
-    (``compare.streaming``); those objects' live bodies may be stubs.
+    (``compare.streaming``); those objects' live bodies may be stubs.  ``judge``
+    is the run's one judge (the one the streamed verdicts used); without it one
+    is built from the snapshot's OpenAPI documents.
     """
     precomputed = precomputed or {}
-    judge = Judge.build(options, live.openapi, _hpa_sources(desired, live))
+    judge = (judge or Judge.build(options, live.openapi)).with_hpas(_hpa_sources(desired, live))
     report = TargetReport(
         target=desired.target,
         revision=desired.revision,
@@ -138,7 +150,7 @@ def compare_target(
         verdict = _streamed(precomputed, key, live) or _verdict(judge, key, obj.body, live)
         report.objects.append(_with_origin(verdict, obj.origin, obj.api_version))
         report.ignored_count += len(verdict.ignored)
-    report.objects.extend(_unmanaged(declared, live, options))
+    report.objects.extend(_unmanaged(declared, desired, live, options))
     report.objects.sort(key=lambda o: o.key)
     return report
 
@@ -155,17 +167,17 @@ def _streamed(
 
 
 class KeyComparer:
-    """Verdicts for chosen keys, with the per-snapshot work (schema index, rules) done once.
+    """Verdicts for chosen keys, by the judge of the full run they follow.
 
-    Watch mode re-compares one object at a time: the schema index and the compiled
-    ignore rules depend only on the snapshot's OpenAPI documents and the options,
-    so they are built here once and reused for every event.
+    Watch mode re-compares one object at a time, with the judge the full run built
+    (same schema, rules and roles), so a watched verdict is the verdict that run
+    would have given.
     """
 
-    def __init__(self, openapi: Mapping[str, Any], options: CompareOptions) -> None:
-        self.options = options
-        self._judge = Judge.build(options, openapi)
-        self._selector = LabelSelector(options.marker) if options.marker else None
+    def __init__(self, judge: Judge) -> None:
+        self.options = options = judge.options
+        self._judge = judge
+        self._marker = options.ownership_marker()
 
     def compare(
         self, desired: DesiredSet, live: LiveSnapshot, keys: Iterable[ResourceKey]
@@ -187,10 +199,8 @@ class KeyComparer:
                 out.append(_with_origin(verdict, obj.origin, obj.api_version))
                 continue
             body = live.objects.get(key)
-            if body is not None and _is_unmanaged(
-                key, body, declared, live, kinds, self._selector, options
-            ):
-                out.append(_unmanaged_drift(key, body))
+            if body is not None and _is_unmanaged(key, body, declared, live, kinds, self._marker):
+                out.append(_unmanaged_drift(key, body, desired))
         return out
 
 
@@ -204,27 +214,19 @@ def compare_keys(
 
     Pure, like ``compare_target``; for many calls on one snapshot use ``KeyComparer``.
     """
-    return KeyComparer(live.openapi, options).compare(desired, live, keys)
+    return KeyComparer(Judge.build(options, live.openapi)).compare(desired, live, keys)
 
 
 def _with_origin(verdict: ObjectDrift, origin: Any, api_version: str) -> ObjectDrift:
-    return ObjectDrift(
-        verdict.key,
-        verdict.state,
-        verdict.fields,
-        verdict.ignored,
-        verdict.reason,
-        origin,
-        api_version,
-    )
+    return replace(verdict, origin=origin, api_version=api_version)
 
 
 def _hpa_sources(desired: DesiredSet, live: LiveSnapshot) -> Iterable[Mapping[str, Any]]:
     for obj in desired.objects.values():
-        if obj.key.kind == "HorizontalPodAutoscaler":
+        if is_hpa(obj.key.kind):
             yield obj.body
     for key, body in live.objects.items():
-        if key.kind == "HorizontalPodAutoscaler":
+        if is_hpa(key.kind):
             yield body
 
 
@@ -233,14 +235,7 @@ def _scoped_keys(desired: DesiredSet, live: LiveSnapshot) -> dict[ResourceKey, A
     scoped = {}
     for key, obj in desired.objects.items():
         read = live.types.get(key.group_kind)
-        if (
-            read is not None
-            and read.resource is not None
-            and not read.resource.namespaced
-            and key.namespace
-        ):
-            key = key._replace(namespace="")
-        scoped[key] = obj
+        scoped[read.key_for(key) if read is not None else key] = obj
     return scoped
 
 
@@ -263,9 +258,9 @@ def _verdict(judge: Judge, key: ResourceKey, body: Manifest, live: LiveSnapshot)
     current = live.objects.get(key)
     if current is None:
         if not read.covers(key.namespace):
-            return ObjectDrift(
-                key, DriftState.UNKNOWN, reason=f"namespace {key.namespace} was not read"
-            )
+            note = read.scope_note or "namespace {namespace} was not read"
+            reason = note.format(kind=key.group_kind.display(), namespace=key.namespace)
+            return ObjectDrift(key, DriftState.UNKNOWN, reason=reason)
         if read.label_selector:
             reason = f"only objects matching {read.label_selector} were read"
             return ObjectDrift(key, DriftState.UNKNOWN, reason=reason)
@@ -296,7 +291,7 @@ def compare_bodies(
             update_appliers.append(entry)
         elif role is not Role.CONTROLLER:
             suspects.append((entry, role))
-    is_secret = key.kind == "Secret" and key.group == ""
+    is_secret = is_core_secret(key.kind, key.group)
     desired_view = _comparable(body, secret=is_secret)
     applied = last_applied(current)
     ctx = ObjectContext(
@@ -355,15 +350,6 @@ def _merge_string_data(data: Any, string_data: Mapping[str, Any]) -> dict[str, A
     return merged
 
 
-def _marked(
-    body: Mapping[str, Any], selector: LabelSelector | None, annotation: str | None
-) -> bool:
-    metadata = body.get("metadata") or {}
-    if selector is not None and selector.matches(metadata.get("labels")):
-        return True
-    return annotation is not None and annotation in (metadata.get("annotations") or {})
-
-
 def _controlled(body: Mapping[str, Any]) -> bool:
     refs = (body.get("metadata") or {}).get("ownerReferences") or ()
     return any(isinstance(ref, dict) and ref.get("controller") is True for ref in refs)
@@ -375,32 +361,50 @@ def _is_unmanaged(
     declared: Mapping[ResourceKey, Any],
     live: LiveSnapshot,
     kinds: set[GroupKind],
-    selector: LabelSelector | None,
-    options: CompareOptions,
+    marker: Marker,
 ) -> bool:
-    if options.marker is None and options.tracking_annotation is None:
-        return False
-    if key in declared or key.group_kind not in kinds:
+    if not marker.defined or key in declared or key.group_kind not in kinds:
         return False
     read = live.types.get(key.group_kind)
     if read is None or read.state is not ReadState.COMPLETE:
         return False
-    return _marked(body, selector, options.tracking_annotation) and not _controlled(body)
+    return marker.marks(body) and not _controlled(body)
 
 
-def _unmanaged_drift(key: ResourceKey, body: Mapping[str, Any]) -> ObjectDrift:
-    return ObjectDrift(key, DriftState.UNMANAGED, api_version=str(body.get("apiVersion", "")))
+def _unmanaged_drift(key: ResourceKey, body: Mapping[str, Any], desired: DesiredSet) -> ObjectDrift:
+    """UNMANAGED — or UNKNOWN while a Git file that might declare the object was unreadable."""
+    api_version = str(body.get("apiVersion", ""))
+    if desired.errors:
+        return ObjectDrift(
+            key, DriftState.UNKNOWN, reason=unreadable_reason(desired), api_version=api_version
+        )
+    created, changed = creator_and_last(parse_entries(body.get("metadata") or {}))
+    return ObjectDrift(
+        key,
+        DriftState.UNMANAGED,
+        api_version=api_version,
+        created_by=created,
+        changed_by=changed,
+    )
+
+
+def unreadable_reason(desired: DesiredSet) -> str:
+    """Why a live object missing from an incomplete desired set is not called unmanaged."""
+    files = sorted({e.file for e in desired.errors})
+    named = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return f"not in Git as read, but {named} could not be read and may declare it"
 
 
 def _unmanaged(
-    declared: Mapping[ResourceKey, Any], live: LiveSnapshot, options: CompareOptions
+    declared: Mapping[ResourceKey, Any],
+    desired: DesiredSet,
+    live: LiveSnapshot,
+    options: CompareOptions,
 ) -> list[ObjectDrift]:
-    if options.marker is None and options.tracking_annotation is None:
-        return []
-    selector = LabelSelector(options.marker) if options.marker else None
+    marker = options.ownership_marker()
     kinds = {key.group_kind for key in declared} | set(options.unmanaged_kinds)
     return [
-        _unmanaged_drift(key, body)
+        _unmanaged_drift(key, body, desired)
         for key, body in live.objects.items()
-        if _is_unmanaged(key, body, declared, live, kinds, selector, options)
+        if _is_unmanaged(key, body, declared, live, kinds, marker)
     ]

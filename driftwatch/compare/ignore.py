@@ -22,6 +22,12 @@ HPA_RULE = "hpa-managed-replicas"
 ADMISSION_RULE = "mutated-at-admission"
 """A declared value the client-side applier sent as Git has it, changed by admission."""
 _REPLICAS: Path = ("spec", "replicas")
+HPA_KIND = "HorizontalPodAutoscaler"
+
+
+def is_hpa(kind: str) -> bool:
+    """Whether objects of ``kind`` are HorizontalPodAutoscalers (every version, one rule)."""
+    return kind == HPA_KIND
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +78,7 @@ def hpa_targets(objects: Iterable[Mapping[str, Any]]) -> frozenset[ResourceKey]:
     """The objects that some HorizontalPodAutoscaler among ``objects`` scales."""
     targets = set()
     for body in objects:
-        if body.get("kind") != "HorizontalPodAutoscaler":
+        if not is_hpa(str(body.get("kind", ""))):
             continue
         ref = (body.get("spec") or {}).get("scaleTargetRef") or {}
         namespace = (body.get("metadata") or {}).get("namespace") or ""

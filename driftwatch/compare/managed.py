@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftwatch.compare.paths import ItemKey, Segment, SetValue
-from driftwatch.model import Attribution
+from driftwatch.model import UNATTRIBUTED, Attribution
 
 FieldsTrie = Mapping[str, Any]
 
@@ -102,6 +102,67 @@ class Ownership:
         """Whether ``entry``'s own set holds ``path`` (not just an ancestor)."""
         return self._locate(entry.fields, path) == "exact"
 
+    def trie_at(self, entry: ManagerEntry, path: Sequence[Segment]) -> FieldsTrie | None:
+        """``entry``'s own set at ``path`` (None when it holds nothing there)."""
+        node: Any = entry.fields
+        for seg in path:
+            if not isinstance(node, dict):
+                return None
+            node = self._child(node, seg)
+            if node is None:
+                return None
+        return node if isinstance(node, dict) else None
+
+    def owned_parts(
+        self, trie: FieldsTrie, path: tuple[Segment, ...]
+    ) -> list[tuple[tuple[Segment, ...], FieldsTrie]]:
+        """The outermost nodes a set owns whole under ``path``: created there (``.``), or leaves.
+
+        ``fieldsV1`` marks a map or list item the manager created with ``.``, and
+        a field it set as a leaf ``{}``; anything in between is only a way down.
+        """
+        if not trie or "." in trie:
+            return [(path, trie)]
+        parts: list[tuple[tuple[Segment, ...], FieldsTrie]] = []
+        for raw, child in trie.items():
+            seg = _segment(raw)
+            if seg is not None and isinstance(child, dict):
+                parts.extend(self.owned_parts(child, (*path, seg)))
+        return parts
+
+    def restrict(self, value: Any, trie: FieldsTrie) -> Any:
+        """``value`` reduced to what the set ``trie`` holds (the parts that manager wrote)."""
+        if not trie or not isinstance(value, (dict, list)):
+            return value
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for name, child_value in value.items():
+                child = trie.get(f"f:{name}")
+                if isinstance(child, dict):
+                    out[name] = self.restrict(child_value, child)
+            return out
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            child = self._item_child(trie, item, index)
+            if isinstance(child, dict):
+                items.append(self.restrict(item, child))
+        return items
+
+    def _item_child(self, trie: FieldsTrie, item: Any, index: int) -> Any:
+        if f"i:{index}" in trie:
+            return trie[f"i:{index}"]
+        for parsed, raw in self._parsed_keys(trie, "k:"):
+            if (
+                isinstance(parsed, dict)
+                and isinstance(item, dict)
+                and all(k in item and _same(item[k], v) for k, v in parsed.items())
+            ):
+                return trie[raw]
+        for parsed, raw in self._parsed_keys(trie, "v:"):
+            if _same(parsed, item):
+                return trie[raw]
+        return None
+
     def _locate(self, trie: FieldsTrie, path: Sequence[Segment]) -> str | None:
         node: Any = trie
         for seg in path:
@@ -144,3 +205,78 @@ class Ownership:
                         continue
             self._item_index[id(node)] = cached
         return [(p, k) for p, k in cached if k.startswith(prefix)]
+
+
+def _segment(raw: str) -> Segment | None:
+    """A ``fieldsV1`` key as a path segment (``f:name``, ``k:{...}``, ``v:...``, ``i:3``)."""
+    kind, _, rest = raw.partition(":")
+    try:
+        if kind == "f":
+            return rest
+        if kind == "i":
+            return int(rest)
+        if kind == "k":
+            parsed = json.loads(rest)
+            return ItemKey(tuple(parsed.items())) if isinstance(parsed, dict) else None
+        if kind == "v":
+            return SetValue(json.loads(rest))
+    except ValueError:
+        return None
+    return None
+
+
+def value_at(value: Any, path: Sequence[Segment]) -> tuple[bool, Any]:
+    """(found, the part of a live value at ``path`` relative to it)."""
+    for seg in path:
+        if isinstance(seg, str):
+            if not isinstance(value, dict) or seg not in value:
+                return False, None
+            value = value[seg]
+        elif isinstance(seg, int):
+            if not isinstance(value, list) or not 0 <= seg < len(value):
+                return False, None
+            value = value[seg]
+        elif isinstance(seg, ItemKey):
+            want = seg.as_dict()
+            hit = (
+                next(
+                    (
+                        item
+                        for item in value
+                        if isinstance(item, dict)
+                        and all(k in item and _same(item[k], v) for k, v in want.items())
+                    ),
+                    None,
+                )
+                if isinstance(value, list)
+                else None
+            )
+            if hit is None:
+                return False, None
+            value = hit
+        else:
+            if not isinstance(value, list) or not any(_same(v, seg.value) for v in value):
+                return False, None
+            value = seg.value
+    return True, value
+
+
+def creator_and_last(entries: Sequence[ManagerEntry]) -> tuple[Attribution, Attribution]:
+    """Who created an object and who changed it last, from its ``managedFields`` entries.
+
+    Status writes never create or change what a person declared, so they are left
+    out.  The creator is the entry with the earliest time (the first listed on a
+    tie).  An entry without a time (the API server records none for a write
+    through ``scale``, as ``kubectl scale`` makes) can never be the creation, and
+    cannot be ordered: it is taken as the last change rather than hidden, shown
+    with ``time unknown``; otherwise the last change is the latest time (the last
+    listed on a tie).
+    """
+    writes = [e for e in entries if e.subresource != "status"]
+    if not writes:
+        return UNATTRIBUTED, UNATTRIBUTED
+    timed = [e for e in writes if e.time]
+    untimed = [e for e in writes if not e.time]
+    first = min(timed, key=lambda e: str(e.time)) if timed else writes[0]
+    last = untimed[-1] if untimed else max(reversed(timed), key=lambda e: str(e.time))
+    return first.attribution, last.attribution

@@ -6,12 +6,14 @@ and which are sets or atomic, which strings are resource quantities (``1000m`` =
 ``1``) or int-or-string, and which defaults fill a missing list key (a port's
 ``protocol`` is ``TCP``).  Those facts come from the server's OpenAPI v3
 documents (``x-kubernetes-list-type``, ``x-kubernetes-list-map-keys``,
-``x-kubernetes-patch-merge-key``, ``x-kubernetes-map-type``, ``default``); a
-built-in index trimmed from a real kube-apiserver's documents covers the
-built-in types when no documents are at hand.
+``x-kubernetes-patch-merge-key``, ``x-kubernetes-map-type``, ``default``), and
+the scalar ``type`` of each field says which declared values the server would
+reject (``compare.types``); a built-in index trimmed from a real
+kube-apiserver's documents covers the built-in types when no documents are at hand.
 
 OpenAPI documents are first trimmed to a compact form (``trim_document``) that
-keeps only those facts; ``SchemaIndex`` then resolves it lazily.
+keeps only those facts; ``SchemaIndex`` then resolves it lazily.  This is the
+one place that follows ``$ref`` and recognises quantities and int-or-string.
 """
 
 from __future__ import annotations
@@ -54,7 +56,12 @@ def trim_document(doc: Mapping[str, Any]) -> Trimmed:
     return {"components": components, "gvk": gvk}
 
 
+_TYPES = {"integer": "i", "number": "n", "boolean": "b", "string": "s", "object": "o", "array": "a"}
+"""OpenAPI ``type`` as the trimmed form keeps it (``t``), for the declared-type check."""
+
+
 def _ref_name(schema: Mapping[str, Any]) -> str | None:
+    """The component a ``$ref`` (or a single-item ``allOf`` of one) points at, if any."""
     ref = schema.get("$ref")
     if ref is None:
         all_of = schema.get("allOf")
@@ -76,6 +83,11 @@ def _trim(schema: Mapping[str, Any]) -> Trimmed:
         node["r"] = ref
     if schema.get("format") == "int-or-string":
         node["s"] = "ios"
+    kind = schema.get("type")
+    if kind in _TYPES and "s" not in node:
+        node["t"] = _TYPES[kind]
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        node["pu"] = True
     if "default" in schema and not isinstance(schema["default"], (dict, list)):
         node["d"] = schema["default"]
     if schema.get("x-kubernetes-map-type") == "atomic":
@@ -137,7 +149,9 @@ class SchemaNode:
         "list_keys",
         "list_type",
         "map_atomic",
+        "preserve_unknown",
         "scalar",
+        "type",
     )
 
     def __init__(self, raw: Trimmed, index: SchemaIndex) -> None:
@@ -157,6 +171,10 @@ class SchemaNode:
         self.map_atomic: bool = bool(raw.get("ma"))
         self.is_struct: bool = "o" in raw and "a" not in raw
         """A typed object (its unset fields are omitted by the server), not a free-form map."""
+        self.type: str | None = raw.get("t")
+        """The OpenAPI ``type`` as one letter (``_TYPES``); None when unknown or special."""
+        self.preserve_unknown: bool = bool(raw.get("pu"))
+        """``x-kubernetes-preserve-unknown-fields``: anything goes below."""
 
     def child(self, name: str) -> SchemaNode | None:
         """The schema of field ``name`` (a property, or any key of a map)."""
@@ -188,6 +206,7 @@ class SchemaIndex:
         self._components: dict[str, Trimmed] = trimmed.get("components", {})
         self._gvk: dict[str, str] = trimmed.get("gvk", {})
         self._roots: dict[tuple[str, str, str], SchemaNode | None] = {}
+        self._exact: dict[tuple[str, str, str], SchemaNode | None] = {}
 
     def component(self, name: str) -> Trimmed | None:
         """A trimmed component schema by name."""
@@ -203,6 +222,15 @@ class SchemaIndex:
             raw = self._components.get(name) if name else None
             self._roots[key] = SchemaNode(raw, self) if raw is not None else None
         return self._roots[key]
+
+    def exact_root(self, group: str, version: str, kind: str) -> SchemaNode | None:
+        """The schema of this very group/version/kind (no other version stands in)."""
+        key = (group, version, kind)
+        if key not in self._exact:
+            name = self._gvk.get(f"{group}/{version}/{kind}")
+            raw = self._components.get(name) if name else None
+            self._exact[key] = SchemaNode(raw, self) if raw is not None else None
+        return self._exact[key]
 
     def _any_version(self, group: str, kind: str) -> str | None:
         prefix, suffix = f"{group}/", f"/{kind}"

@@ -1,4 +1,4 @@
-"""Declared values of the wrong type (``replicas: "three"``), found with the server's schema.
+"""Declared values of the wrong type (``replicas: "three"``), found with the run's schema.
 
 Such a manifest is a Git author's mistake the API server would reject; it could
 never have been applied as written.  It is reported as a source error naming
@@ -6,11 +6,13 @@ the file and line (the run is partial, exit code 2) and the object is still
 compared, so the field shows up as drift too — the mistake is visible both as
 "fix this file" and as "Git and the cluster disagree here".
 
-Checked: scalars against the OpenAPI v3 ``type`` of their field (integer,
-number, boolean, string), with int-or-string and resource quantities accepting
-numbers as the API server does; ``null`` is accepted everywhere (it unsets).
-Only the server's own OpenAPI documents (as a live snapshot carries them) are
-used; without them nothing is checked.  Pure: no I/O.
+Checked: scalars against the OpenAPI ``type`` of their field (integer, number,
+boolean, string), with int-or-string and resource quantities accepting numbers
+as the API server does; ``null`` is accepted everywhere (it unsets).  The schema
+is the run's one index (``compare.schema``): the server's documents when the
+snapshot has them, else the built-in index — so a wrong type is the same source
+error online and offline.  Only the declared apiVersion's own schema is used.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -18,32 +20,28 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from driftwatch.compare.schema import SchemaIndex, SchemaNode
 from driftwatch.model import DesiredSet, SourceError, split_api_version
 
 MAX_PER_OBJECT = 3
-_REF = "#/components/schemas/"
-_QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
-_INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _MAX_DEPTH = 64
+_SCALARS = {
+    "i": "an integer",
+    "n": "a number",
+    "b": "a boolean",
+    "s": "a string",
+}
 
 
-def type_errors(desired: DesiredSet, openapi: Mapping[str, Any]) -> list[SourceError]:
+def type_errors(desired: DesiredSet, schema: SchemaIndex) -> list[SourceError]:
     """A source error for each declared value whose type the API server would reject."""
     errors: list[SourceError] = []
-    kinds: dict[str, dict[tuple[str, str, str], Mapping[str, Any]]] = {}
     for obj in desired.objects.values():
         group, version = split_api_version(obj.api_version)
-        path = f"apis/{group}/{version}" if group else f"api/{version}"
-        doc = openapi.get(path)
-        if not isinstance(doc, Mapping) or "openapi" not in doc:
-            continue
-        schemas = (doc.get("components") or {}).get("schemas") or {}
-        if path not in kinds:
-            kinds[path] = _kinds(schemas)
-        root = kinds[path].get((group, version, obj.key.kind))
+        root = schema.exact_root(group, version, obj.key.kind)
         if root is None:
             continue
-        problems = list(_walk(obj.body, root, schemas, "", 0))
+        problems = list(_walk(obj.body, root, "", 0))
         for where, expected, value in problems[:MAX_PER_OBJECT]:
             errors.append(
                 SourceError(
@@ -56,82 +54,49 @@ def type_errors(desired: DesiredSet, openapi: Mapping[str, Any]) -> list[SourceE
     return errors
 
 
-def _kinds(schemas: Mapping[str, Any]) -> dict[tuple[str, str, str], Mapping[str, Any]]:
-    """The root schema of each (group, version, kind) a document defines."""
-    out: dict[tuple[str, str, str], Mapping[str, Any]] = {}
-    for schema in schemas.values():
-        if not isinstance(schema, Mapping):
-            continue
-        for gvk in schema.get("x-kubernetes-group-version-kind") or ():
-            key = (str(gvk.get("group", "")), str(gvk.get("version")), str(gvk.get("kind")))
-            out.setdefault(key, schema)
-    return out
-
-
-def _resolve(schema: Mapping[str, Any], schemas: Mapping[str, Any]) -> tuple[str | None, Any]:
-    """(referenced component name, the schema behind ``$ref`` / a single ``allOf``)."""
-    ref = schema.get("$ref")
-    if ref is None and isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
-        ref = schema["allOf"][0].get("$ref")
-    if isinstance(ref, str) and ref.startswith(_REF):
-        name = ref[len(_REF) :]
-        return name, schemas.get(name) or {}
-    return None, schema
-
-
-def _walk(
-    value: Any, schema: Mapping[str, Any], schemas: Mapping[str, Any], path: str, depth: int
-) -> Iterator[tuple[str, str, Any]]:
+def _walk(value: Any, node: SchemaNode, path: str, depth: int) -> Iterator[tuple[str, str, Any]]:
     if value is None or depth > _MAX_DEPTH:
         return
-    name, schema = _resolve(schema, schemas)
-    if name == _QUANTITY:
+    if node.scalar == "q":
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             yield path, "a quantity", value
         return
-    if (
-        name == _INT_OR_STRING
-        or schema.get("x-kubernetes-int-or-string")
-        or schema.get("format") == "int-or-string"
-    ):
+    if node.scalar == "ios":
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             yield path, "an integer or a string", value
         return
-    if schema.get("x-kubernetes-preserve-unknown-fields"):
+    if node.preserve_unknown:
         return
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema or "additionalProperties" in schema:
+    kind = node.type
+    if kind == "o" or node.is_struct:
         if not isinstance(value, Mapping):
-            if kind == "object":
+            if kind == "o":
                 yield path, "an object", value
             return
-        properties = schema.get("properties") or {}
-        extra = schema.get("additionalProperties")
         for key, child in value.items():
-            sub = properties.get(key)
-            if sub is None and isinstance(extra, Mapping):
-                sub = extra
-            if isinstance(sub, Mapping):
-                yield from _walk(child, sub, schemas, f"{path}/{key}", depth + 1)
-    elif kind == "array":
+            sub = node.child(str(key))
+            if sub is not None:
+                yield from _walk(child, sub, f"{path}/{key}", depth + 1)
+    elif kind == "a":
         if not isinstance(value, list):
             yield path, "a list", value
             return
-        items = schema.get("items")
-        if isinstance(items, Mapping):
+        items = node.items
+        if items is not None:
             for i, child in enumerate(value):
-                yield from _walk(child, items, schemas, f"{path}[{i}]", depth + 1)
-    elif kind == "integer":
-        if not isinstance(value, int) or isinstance(value, bool):
-            yield path, "an integer", value
-    elif kind == "number":
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            yield path, "a number", value
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            yield path, "a boolean", value
-    elif kind == "string" and not isinstance(value, str):
-        yield path, "a string", value
+                yield from _walk(child, items, f"{path}[{i}]", depth + 1)
+    elif kind in _SCALARS and not _fits(kind, value):
+        yield path, _SCALARS[kind], value
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return kind == "b"
+    if kind == "i":
+        return isinstance(value, int)
+    if kind == "n":
+        return isinstance(value, (int, float))
+    return isinstance(value, str) if kind == "s" else kind != "b"
 
 
 def _describe(value: Any) -> str:

@@ -111,11 +111,13 @@ class Cluster(_Model):
     snapshot: str | None = None
     """A saved snapshot or ``kubectl get -o json`` dump instead of a live cluster."""
     timeout: Duration = 30.0
+    deadline: Annotated[float, Field(gt=0)] = 60.0
+    """Overall time one run may spend reading this cluster; what is not read by then is unknown."""
     page_size: int = Field(default=500, ge=1, le=10000)
     list_max_age: Duration = 30.0
     """Seconds a list of a type is reused by every target of this cluster (0: never)."""
 
-    @field_validator("timeout", "list_max_age", mode="before")
+    @field_validator("timeout", "deadline", "list_max_age", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float:
         return parse_duration(value)  # type: ignore[arg-type]
@@ -194,6 +196,14 @@ class ServerOptions(_Model):
     max_drift_series: int = Field(default=2000, ge=0)
 
 
+class UnknownClusterError(ValueError):
+    """A target names a cluster that ``clusters:`` does not define (``index``: the target's)."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
 class Config(_Model):
     """A whole driftwatch configuration file."""
 
@@ -219,9 +229,13 @@ class Config(_Model):
         if dupes:
             raise ValueError(f"target names must be unique: {', '.join(dupes)}")
         known = {c.name for c in self.clusters} | {"default"}
-        for target in self.targets:
+        for index, target in enumerate(self.targets):
             if target.cluster not in known:
-                raise ValueError(f"target {target.name!r} names unknown cluster {target.cluster!r}")
+                raise UnknownClusterError(
+                    f"target {target.name!r} names unknown cluster {target.cluster!r}; "
+                    f"clusters: defines {', '.join(sorted(known))}",
+                    index,
+                )
         return self
 
     def cluster_for(self, target: Target) -> Cluster:

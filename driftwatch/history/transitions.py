@@ -205,9 +205,9 @@ def _object_transitions(
                 objects[obj.key] = replace(prev, last_seen=now)
     # An object the report no longer lists left Git and the cluster -- unless we
     # cannot tell: its type was not read, a source file was unreadable, no cluster.
-    if not report.source_errors and not run.cluster_unreachable:
+    if not run.cluster_unreachable:
         for key, prev in sorted(objects.items()):
-            if key in seen or not prev.drifted or key.group_kind in report.read_errors:
+            if key in seen or not prev.drifted or report.keeps_previous(key, None):
                 continue
             objects[key], transition = _resolved(prev, None, run.target, now, revision)
             out.append(transition)

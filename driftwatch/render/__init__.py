@@ -18,13 +18,13 @@ from driftwatch.config.model import Renderer, Target
 from driftwatch.errors import RenderError
 from driftwatch.gcpause import paused_gc
 from driftwatch.model import DesiredSet, SourceError
-from driftwatch.render.assemble import RenderedDoc, assemble, rescope
+from driftwatch.render.assemble import RenderedDoc, assemble
 from driftwatch.render.cache import RenderCache, cache_key, file_digest
 from driftwatch.render.kustomize import KUSTOMIZATION_FILES
 from driftwatch.render.plain import inside
 from driftwatch.source import Checkout
 
-__all__ = ["RenderCache", "detect_renderer", "render_inputs", "render_target", "rescope"]
+__all__ = ["RenderCache", "detect_renderer", "render_inputs", "render_target"]
 
 
 def detect_renderer(target: Target, root: Path) -> Renderer:

@@ -17,7 +17,7 @@ of ``RenderedDoc``; this module is where they become ``DesiredObject``s:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,41 +157,3 @@ def _to_object(doc: RenderedDoc, scoped: set[GroupKind], default_ns: str) -> Des
             body = {**body, "metadata": {**meta, "namespace": namespace}}
     key = ResourceKey(group, kind, namespace, meta["name"])
     return DesiredObject(key, api_version, body, SourceLocation(doc.file, doc.document, doc.line))
-
-
-def rescope(
-    desired: DesiredSet, namespaced: Mapping[GroupKind, bool], default_namespace: str
-) -> None:
-    """Correct keys in place once discovery says which kinds are namespaced.
-
-    Rendering guesses that unknown custom kinds are namespaced; call this with
-    discovery's answer per kind (kinds it does not know are left alone) to move
-    cluster-scoped ones to namespace ``""``, and the reverse.  Duplicates the
-    move creates are reported like any other.
-    """
-    moved: dict[ResourceKey, DesiredObject] = {}
-    for key, obj in desired.objects.items():
-        is_namespaced = namespaced.get(key.group_kind)
-        meta = obj.body.get("metadata") or {}
-        if is_namespaced is False and key.namespace:
-            body = {**obj.body, "metadata": {k: v for k, v in meta.items() if k != "namespace"}}
-            new_key = key._replace(namespace="")
-        elif is_namespaced and not key.namespace:
-            ns = meta.get("namespace") or default_namespace
-            body = {**obj.body, "metadata": {**meta, "namespace": ns}}
-            new_key = key._replace(namespace=ns)
-        else:
-            moved[key] = obj
-            continue
-        if new_key in moved:
-            desired.errors.append(
-                SourceError(
-                    obj.origin.file,
-                    f"{new_key.display()} is declared twice: here and in "
-                    f"{moved[new_key].origin.display()}; keeping the first",
-                    obj.origin.line,
-                )
-            )
-            continue
-        moved[new_key] = DesiredObject(new_key, obj.api_version, body, obj.origin)
-    desired.objects = moved

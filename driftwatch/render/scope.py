@@ -7,7 +7,8 @@ none.  The built-in Kubernetes kinds are listed here; custom kinds are
 cluster-scoped when a CustomResourceDefinition in the same desired set says so
 (``spec.scope: Cluster``), or when they are in the short table of widely used
 cluster-scoped custom kinds below.  Anything else is assumed namespaced; the
-pipeline can correct that with discovery via ``driftwatch.render.rescope``.
+compare core re-keys a declared object whose kind the cluster serves cluster-wide
+(``TypeRead.key_for``).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.service.api import ApiView
 from driftwatch.service.audit import Audit
 from driftwatch.service.drift_age import DriftAgeTracker, HistoryFirstSeen
+from driftwatch.service.run_log import log_run
 from driftwatch.service.runner import Runner, RunnerFactory
 from driftwatch.service.scheduler import TargetScheduler, interval_of, trigger_for
 from driftwatch.service.state import LatestState
@@ -320,12 +321,7 @@ class Service:
                 run = self._run_once(runner, name)
                 with log_context(trace_id=run.trace_id):
                     self._emit(run)
-                    log.info(
-                        "run %s in %.1fs",
-                        run.status.value,
-                        run.duration,
-                        extra={"status": run.status.value, "error": run.error},
-                    )
+                    log_run(log, run)
                 self.watch.after_run(name, runner, run)
             return True
         finally:

@@ -37,6 +37,7 @@ from driftwatch.config.model import Cluster
 from driftwatch.errors import truncate
 from driftwatch.logs import log_context
 from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ResourceKey, TypeRead
+from driftwatch.pipeline import Compared
 from driftwatch.run import RunStatus, TargetRun
 from driftwatch.service.shared_watch import SharedWatches, Subscription
 from driftwatch.service.watch_report import (
@@ -145,7 +146,7 @@ class TargetWatch:
     def resume(
         self,
         run: TargetRun,
-        compared: tuple[DesiredSet, LiveSnapshot] | None,
+        compared: Compared | None,
         runner: Any,
         cluster: Cluster,
     ) -> None:
@@ -159,7 +160,7 @@ class TargetWatch:
                 if old is not None:
                     log.info("not watching while the full run fails", extra={"target": self.name})
                 return
-            desired, live = compared
+            desired, live, judge = compared
             keep = runner.wanted(self.name, desired)
             if old is not None and frozen:
                 missed = mismatches(old.live, frozen, live, old.keep, keep)
@@ -174,9 +175,8 @@ class TargetWatch:
                     )
             if cluster.snapshot:
                 return
-            options = runner.compare_options(runner.config.target(self.name))
             self._basis = basis = Basis(
-                desired, live, run, KeyComparer(live.openapi, options), keep, runner.hasher.redact
+                desired, live, run, KeyComparer(judge), keep, runner.hasher.redact
             )
             self._paused = False
             self._watches = self._subscribe(basis, cluster, runner)

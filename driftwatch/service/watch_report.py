@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from driftwatch.cluster.watching import WatchScope
-from driftwatch.compare.ignore import hpa_targets
+from driftwatch.compare.ignore import hpa_targets, is_hpa
 from driftwatch.model import (
     DesiredSet,
     LiveSnapshot,
@@ -81,7 +81,7 @@ def apply_changes(live: LiveSnapshot, changes: Mapping[ResourceKey, Change]) -> 
         else:
             live.objects[key] = change.body
         touched.add(key)
-        if key.kind == "HorizontalPodAutoscaler":
+        if is_hpa(key.kind):
             touched.update(hpa_targets(b for b in (held, change.body) if b is not None))
     return touched
 
@@ -101,9 +101,9 @@ def replace_scope(
     touched.update(objects)
     for key in desired.objects:
         if key.group_kind == read.group_kind:
-            touched.update((key, key._replace(namespace="")))
+            touched.update(key.scopings())
     for key in list(touched):
-        if key.kind == "HorizontalPodAutoscaler" and key in live.objects:
+        if is_hpa(key.kind) and key in live.objects:
             touched.update(hpa_targets([live.objects[key]]))
     return touched
 

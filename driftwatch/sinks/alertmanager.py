@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftwatch.config.model import AlertmanagerSink, Config
-from driftwatch.model import DriftState, ObjectDrift, ResourceKey, TargetReport
+from driftwatch.model import ObjectDrift, ResourceKey
 from driftwatch.run import RunStatus, TargetRun
 from driftwatch.sinks.alertmanager_delivery import DeliveryHook, DeliveryWorker, Postable
 from driftwatch.sinks.alertmanager_payload import (
@@ -137,7 +137,7 @@ class AlertmanagerNotifier:
         for ident, alert in previous.items():
             if ident in current:
                 continue
-            if _still_unknown(alert.key, states.get(alert.key), report):
+            if report.keeps_previous(alert.key, states.get(alert.key)):
                 current[ident] = alert
             else:
                 resolved.append(alert)
@@ -182,13 +182,3 @@ class AlertmanagerNotifier:
 
 def _identity(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(labels.items()))
-
-
-def _still_unknown(key: ResourceKey, state: DriftState | None, report: TargetReport) -> bool:
-    """Whether a previously drifted object's fate cannot be told from this report."""
-    if state is DriftState.UNKNOWN:
-        return True
-    if state is None:
-        # Gone from the report: resolved only if nothing that could hide it failed.
-        return key.group_kind in report.read_errors or bool(report.source_errors)
-    return False  # in sync, or drifted another way (another alertname): this one resolves

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from driftwatch.errors import truncate
 from driftwatch.model import DriftState, FieldDrift, ObjectDrift, ResourceKey
-from driftwatch.redact import is_fingerprint, short_fingerprint
+from driftwatch.redact import is_core_secret, is_fingerprint, short_fingerprint
 
 RUNBOOK_BASE = "https://github.com/driftwatch/driftwatch/blob/main/docs/runbooks.md"
 
@@ -92,16 +92,21 @@ def alert_annotations(
             "but does not exist in the cluster."
         )
     else:
+        created = obj.created_by.described() if obj.created_by else "unknown"
+        last = obj.changed_by.described() if obj.changed_by else changed_by
         description = (
             f"{what} carries the ownership marker of target {target} but Git does not "
-            f"declare it; last changed by {changed_by}."
+            f"declare it; created by {created}, last changed by {last}."
         )
+        changed_by = last
     annotations = {
         "summary": SUMMARIES[obj.state],
         "description": description,
         "changed_by": changed_by,
         "runbook_url": f"{RUNBOOK_BASE}#{ALERTNAMES[obj.state].lower()}",
     }
+    if obj.created_by is not None:
+        annotations["created_by"] = obj.created_by.described()
     if obj.fields:
         annotations["drifted_fields"] = drifted_fields(obj)
     if obj.origin is not None:
@@ -113,7 +118,7 @@ def alert_annotations(
 
 def drifted_fields(obj: ObjectDrift) -> str:
     """One line per drifted field: path, values (never a Secret's) and manager."""
-    secret = obj.key.kind == "Secret" and obj.key.group == ""
+    secret = is_core_secret(obj.key.kind, obj.key.group)
     lines = [_field_line(drift, show_values=not secret) for drift in obj.fields[:MAX_FIELDS]]
     if len(obj.fields) > MAX_FIELDS:
         lines.append(f"... and {len(obj.fields) - MAX_FIELDS} more")

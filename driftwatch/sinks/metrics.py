@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from driftwatch import __version__
 from driftwatch.config.model import Config
 from driftwatch.config.sharding import Shard
-from driftwatch.model import DRIFT_STATES, DriftState, ResourceKey, TargetReport
+from driftwatch.model import DRIFT_STATES, DriftState, ObjectDrift, ResourceKey, TargetReport
 from driftwatch.run import RunStatus, Stage, TargetRun
 from driftwatch.sinks.shard_metrics import with_shard
 
@@ -108,6 +108,8 @@ class _TargetState:
     durations: dict[Stage, _Histogram] = field(default_factory=dict)
     watch_events: Counter[str] = field(default_factory=Counter)
     watch_mismatches: int = 0
+    held: list[ObjectDrift] = field(default_factory=list)
+    """Drift of earlier reports the latest one cannot overturn (unknown is not absent)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,8 @@ class MetricsStore(Collector):
             state = self._state.setdefault(run.target, _TargetState())
             state.last_run = run
             if run.report is not None and run.status is not RunStatus.FAILED:
+                earlier = [*state.held, *(_drifted(state.report_run) if state.report_run else [])]
+                state.held = run.report.still_standing(earlier)
                 state.report_run = run
             state.api_requests.update(run.api_requests)
             if run.watch_update:  # patches the report; not a run, fetched nothing from Git
@@ -233,6 +237,11 @@ class MetricsStore(Collector):
 
     # ------------------------------------------------------------------ scrape
 
+    def _drift_of(self, name: str, report: TargetReport) -> list[ObjectDrift]:
+        """The target's drifted objects: the latest report's, and the earlier ones it keeps."""
+        held = self._state[name].held
+        return [*(o for o in report.objects if o.state in DRIFT_STATES), *held]
+
     def _reports(self) -> list[tuple[str, TargetRun, TargetReport]]:
         out = []
         for name in sorted(self._state):
@@ -245,7 +254,7 @@ class MetricsStore(Collector):
         budget = self.max_drift_series
         dropped: dict[str, int] = {}
         for name, _, report in self._reports():
-            drifted = sum(1 for o in report.objects if o.state in DRIFT_STATES)
+            drifted = len(self._drift_of(name, report))
             kept = min(budget, drifted)
             budget -= kept
             dropped[name] = drifted - kept
@@ -387,9 +396,7 @@ class MetricsStore(Collector):
         budget = self.max_drift_series
         for name, run, report in self._reports():
             left_out = 0
-            for obj in report.objects:
-                if obj.state not in DRIFT_STATES:
-                    continue
+            for obj in self._drift_of(name, report):
                 if budget <= 0:
                     left_out += 1
                     continue
@@ -506,3 +513,8 @@ class MetricsStore(Collector):
                 fetched.add_metric([name], st.git_fetched_at)
         yield from (durations, runs, errors, last, last_ok, revision, fetched, stale, api)
         yield from (watch, mismatches)
+
+
+def _drifted(run: TargetRun) -> list[ObjectDrift]:
+    report = run.report
+    return [o for o in report.objects if o.state in DRIFT_STATES] if report is not None else []

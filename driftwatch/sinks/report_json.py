@@ -8,6 +8,7 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
       "target": "shop",
       "revision": {"sha", "ref", "author", "time", "subject", "repository"} | null,
       "snapshot_time": "2026-01-01T00:00:00Z",
+      "snapshot_time_estimated_from": str | null,  # foreign dump: what the time comes from
       "complete": true,
       "totals": {"in_sync", "modified", "missing", "unmanaged", "unknown", "ignored"},
       "source_errors": [{"file", "line", "message"}],
@@ -19,6 +20,7 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
         "reason": str | null,
         "origin": {"file", "document", "line"} | null,
         "attribution": {"manager", "operation", "subresource", "time"},
+        "created_by", "changed_by": {...}   (unmanaged only: who created it, who changed it last),
         "fields": [{"path", "change": "changed"|"added"|"removed", "desired", "live",
                     "attribution": {...}}],
         "ignored": [{"path", "rule", "attribution": {...}}],
@@ -125,6 +127,9 @@ def object_to_json(
             for i in obj.ignored
         ],
     }
+    if obj.created_by is not None:  # a live object not in Git: who made it, who changed it last
+        out["created_by"] = attribution_to_json(obj.created_by)
+        out["changed_by"] = attribution_to_json(obj.changed_by or obj.created_by)
     if first_seen is not None:
         since = first_seen(key, obj.state) if obj.state is not DriftState.IN_SYNC else None
         out["first_seen"] = rfc3339(since)
@@ -160,6 +165,7 @@ def report_to_json(
         "target": report.target,
         "revision": revision_to_json(report.revision),
         "snapshot_time": report.snapshot_time or None,
+        "snapshot_time_estimated_from": report.snapshot_time_estimate or None,
         "complete": report.complete,
         "totals": totals_to_json(report),
         "source_errors": [

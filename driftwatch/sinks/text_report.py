@@ -4,10 +4,14 @@ Each drifted field is one hunk headed by its path and by who changed it, with
 the Git value as ``-`` lines and the live value as ``+`` lines, so the output
 reads like ``git diff`` of "what Git says" against "what the cluster has".
 Colours only when asked (the CLI asks on a TTY).  Values are already redacted.
+Past ``max_objects`` objects in one target, the objects are counted per state,
+kind and namespace instead of listed one by one (thousands of unmanaged objects
+would otherwise bury the few that matter), and the output says how to see all.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,8 +89,21 @@ def _summary(report: TargetReport) -> str:
     return ", ".join(parts)
 
 
-def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
-    """Everything a person needs to know about one target's run."""
+DEFAULT_MAX_OBJECTS = 200
+"""Objects listed one by one per target before the text report summarizes instead."""
+
+
+def render_run(
+    run: TargetRun,
+    *,
+    color: bool = False,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
+    all_objects: bool = False,
+) -> list[str]:
+    """Everything a person needs to know about one target's run.
+
+    ``max_objects`` 0: no limit.  ``all_objects``: in-sync objects are listed too.
+    """
     paint = _Painter(color)
     rev = run.revision
     head = f"target {run.target}"
@@ -101,19 +118,30 @@ def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
         return lines
     report = run.report
     lines.append(f"  {_summary(report)}")
+    if report.snapshot_time_estimate:
+        lines.append(
+            f"  cluster as of about {report.snapshot_time} "
+            f"(an estimate: {report.snapshot_time_estimate})"
+        )
     if run.git_stale:
         lines.append(paint(f"  warning: {run.error}", "yellow"))
     for error in report.source_errors:
         lines.append(paint(f"  error: {error.display()}", "red"))
     for gk, reason in report.read_errors.items():
         lines.append(paint(f"  unknown: {gk.display()}: {reason}", "yellow"))
-    for obj in report.objects:
+    shown = [o for o in report.objects if all_objects or o.state is not DriftState.IN_SYNC]
+    if max_objects and len(shown) > max_objects:
+        return lines + _grouped(shown, max_objects, paint)
+    for obj in shown:
         if obj.state is DriftState.IN_SYNC:
+            lines.append(f"{paint('IN_SYNC', 'green')} {obj.key.display()}")
             continue
         label = paint(obj.state.value.upper(), _STATE_COLOR[obj.state])
         detail = f" ({obj.reason})" if obj.reason else ""
         who = obj.attribution
         by = f", last changed by {who.display()}" if who.known else ""
+        if obj.created_by is not None and obj.created_by.known:
+            by = f", {_lifetime(obj)}"
         lines.append(f"\n{label} {obj.key.display()}{detail}{by}")
         if obj.state is DriftState.MISSING and obj.origin is not None:
             lines.append(f"  declared in {obj.origin.display()}, absent from the cluster")
@@ -122,9 +150,46 @@ def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
     return lines
 
 
-def render_runs(runs: Iterable[TargetRun], *, color: bool = False) -> str:
+def _grouped(objects: list[ObjectDrift], limit: int, paint: _Painter) -> list[str]:
+    """Objects counted per (state, kind, namespace), largest groups first, ``limit`` rows."""
+    groups = Counter(
+        (o.state, o.key.group_kind.display(), o.key.namespace or "(cluster)") for o in objects
+    )
+    rows = sorted(groups.items(), key=lambda item: (-item[1], item[0][1], item[0][2]))
+    lines = [
+        "",
+        f"{len(objects)} objects, more than --max-objects {limit}: counted per kind and "
+        "namespace (-o json lists every one; --max-objects 0 prints every one here)",
+    ]
+    width = max(len(str(count)) for _, count in rows)
+    for (state, kind, namespace), count in rows[:limit]:
+        label = paint(state.value.upper().ljust(9), _STATE_COLOR[state])
+        lines.append(f"  {str(count).rjust(width)}  {label} {kind} in {namespace}")
+    if len(rows) > limit:
+        rest = sum(count for _, count in rows[limit:])
+        lines.append(f"  … {len(rows) - limit} more groups ({rest} objects)")
+    return lines
+
+
+def _lifetime(obj: ObjectDrift) -> str:
+    """``created by X (Update) at T, last changed by Y ..., time unknown``."""
+    created = obj.created_by.described() if obj.created_by else "unknown"
+    changed = obj.changed_by.described() if obj.changed_by else "unknown"
+    return f"created by {created}, last changed by {changed}"
+
+
+def render_runs(
+    runs: Iterable[TargetRun],
+    *,
+    color: bool = False,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
+    all_objects: bool = False,
+) -> str:
     """The whole ``driftwatch check`` text output."""
-    blocks = ["\n".join(render_run(run, color=color)) for run in runs]
+    blocks = [
+        "\n".join(render_run(run, color=color, max_objects=max_objects, all_objects=all_objects))
+        for run in runs
+    ]
     return "\n\n".join(blocks) + "\n"
 
 

@@ -181,7 +181,7 @@ class GitSource:
             check_health(repo)
             error = f"git fetch {shown} failed: {message}"
             has_refs = bool(repo.git.execute(["git", "for-each-ref", "--count=1"]))
-            log.warning("%s%s", error, " (using the last fetched commit)" if has_refs else "")
+            log.info("%s%s", error, " (using the last fetched commit)" if has_refs else "")
             return error
 
 

@@ -90,7 +90,9 @@ def test_loading_with_another_state_directorys_key_is_refused(
     assert str(path) in str(info.value)
 
 
-def test_a_foreign_kubectl_dump_loads_as_complete_for_its_kinds(tmp_path: Path) -> None:
+def test_a_foreign_kubectl_dump_loads_as_complete_for_the_kinds_and_namespaces_it_holds(
+    tmp_path: Path,
+) -> None:
     items = load_scenario("shop/untouched-csa")
     for item in items:  # `kubectl get -A -o json` leaves managedFields out
         item["metadata"].pop("managedFields", None)
@@ -108,7 +110,8 @@ def test_a_foreign_kubectl_dump_loads_as_complete_for_its_kinds(tmp_path: Path) 
     snap = load_snapshot(path, hasher())
     assert len(snap.objects) == len(items)
     assert snap.types[SECRET].state is ReadState.COMPLETE
-    assert snap.types[SECRET].namespaces is None
+    assert snap.types[SECRET].namespaces == ("shop",)  # the only namespace it holds Secrets of
+    assert snap.types[GroupKind("rbac.authorization.k8s.io", "ClusterRole")].namespaces is None
     assert GroupKind("batch", "Job") not in snap.types  # absent from the dump: not read
     assert not snap.secrets_hashed and not snap.managed_fields_present
     secret = snap.objects[ResourceKey("", "Secret", "shop", "shop-db")]

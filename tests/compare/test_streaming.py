@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from driftwatch.compare import compare_target
+from driftwatch.compare.engine import Judge
 from driftwatch.compare.streaming import StreamingComparer, identity_only
 from driftwatch.model import GroupKind, ReadState, TypeRead
 from tests.compare.scenarios import Case, cases, desired_set, live_snapshot, shop_options
@@ -21,7 +22,7 @@ def test_streamed_verdicts_give_the_same_report(case: Case) -> None:
     whole = compare_target(desired, live_snapshot(case.name, extra_kinds=EXTRA), shop_options())
 
     live = live_snapshot(case.name, extra_kinds=EXTRA)
-    streaming = StreamingComparer(desired, shop_options())
+    streaming = StreamingComparer(desired, Judge.build(shop_options(), {}))
     stubbed = 0
     for key, body in list(live.objects.items()):
         if streaming.offer(key, body):
@@ -36,7 +37,7 @@ def test_streamed_verdicts_give_the_same_report(case: Case) -> None:
 
 
 def test_hpa_scaled_replicas_wait_for_every_hpa() -> None:
-    streaming = StreamingComparer(desired_set(), shop_options())
+    streaming = StreamingComparer(desired_set(), Judge.build(shop_options(), {}))
     live = live_snapshot("hpa-scaled", extra_kinds=EXTRA)
     deployment = next(k for k in live.objects if k.kind == "Deployment" and k.name == "shop-api")
     assert not streaming.offer(deployment, live.objects[deployment])
@@ -45,7 +46,7 @@ def test_hpa_scaled_replicas_wait_for_every_hpa() -> None:
 def test_a_streamed_verdict_is_dropped_when_its_type_read_then_failed() -> None:
     desired = desired_set()
     live = live_snapshot("set-image", extra_kinds=EXTRA)
-    streaming = StreamingComparer(desired, shop_options())
+    streaming = StreamingComparer(desired, Judge.build(shop_options(), {}))
     for key, body in live.objects.items():
         streaming.offer(key, body)
     deploy = GroupKind("apps", "Deployment")

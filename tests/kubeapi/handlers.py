@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -144,16 +145,23 @@ class ResourceHandler:
     def _openapi(self, sub: str) -> None:
         group = sub.split("/")[1] if sub.startswith("apis/") and sub.count("/") >= 1 else None
         relative = recordings.openapi_file(sub)
+        replaced = self.store.openapi_documents
         if relative is None or (group in self.store.hidden_groups):
             self._not_found_page()
             return
-        if not sub and self.store.hidden_groups:
+        if sub in replaced:
+            self.http.send_bytes(200, replaced[sub])
+            return
+        if not sub and (self.store.hidden_groups or replaced):
             doc = recordings.read_json(relative)
             paths = {
                 k: v
                 for k, v in doc["paths"].items()
                 if not (k.startswith("apis/") and k.split("/")[1] in self.store.hidden_groups)
             }
+            for key, body in replaced.items():
+                digest = hashlib.sha512(body).hexdigest().upper()
+                paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest}"}
             self.http.send_bytes(200, _dumps({"paths": paths}))
             return
         self._recorded(relative)

@@ -82,6 +82,8 @@ class Store:
         self.compacted = 0
         """Every resourceVersion below this is too old (410)."""
         self.hidden_groups: set[str] = set()
+        self.openapi_documents: dict[str, bytes] = {}
+        """Documents served instead of the recorded ones, by path (``apis/apps/v1``)."""
         self._by_kind: dict[tuple[str, str], TypeDef] = {}
         self._by_plural: dict[TypeId, TypeDef] = {}
         for td in type_defs():

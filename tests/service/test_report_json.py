@@ -31,6 +31,7 @@ def test_report_json_has_every_documented_key_and_round_trips() -> None:
         "target",
         "revision",
         "snapshot_time",
+        "snapshot_time_estimated_from",
         "complete",
         "totals",
         "source_errors",

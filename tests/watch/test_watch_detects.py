@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 
+from tests.cli.test_incomplete_inputs import corrupt_config_file
 from tests.kubeapi import KubeApiServer
 from tests.watch.conftest import StartWatched
 from tests.watch.helpers import case_only, eventually, metric, put_case
@@ -121,3 +122,22 @@ def test_a_secret_change_is_detected_and_its_values_never_leave_the_watch(
     watch = svc.service.watch.target_watch("shop")
     assert watch is not None
     assert watch.updates >= 1
+
+
+def test_while_a_git_file_is_unreadable_a_watched_stray_object_is_unknown_not_unmanaged(
+    kube_api: KubeApiServer, watched: StartWatched
+) -> None:
+    svc = watched(kube_api, unmanagedKinds=["ConfigMap", "Secret"])
+    corrupt_config_file(svc.repo)
+    assert svc.service.run_target("shop")  # a full run: partial, 10-config.yaml unreadable
+    svc.wait_watching()
+    (stray,) = case_only("stray")
+    name = stray["metadata"]["name"]
+
+    kube_api.store.put(stray)
+
+    eventually(lambda: svc.state_of("ConfigMap", name) == "unknown", "the stray object")
+    (entry,) = svc.json("/api/v1/drift?all=1")["targets"]
+    [seen] = [o for o in entry["report"]["objects"] if o["name"] == name]
+    assert "10-config.yaml" in seen["reason"]
+    assert not [e for e in svc.events() if e[0] == "resource.unmanaged"]

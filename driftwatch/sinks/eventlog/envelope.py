@@ -10,7 +10,9 @@ described by ``schemas/event.v1.schema.json``.
 Field values arrive already redacted (Secret values are ``hmac-sha256:``
 fingerprints); as a second guard, a value under a core Secret's ``data`` or
 ``stringData`` (or its last-applied annotation) that is not a fingerprint is
-written as ``<redacted>``.  Oversized values are replaced by a digest.
+written as ``<redacted>`` — judged on the paths as reports write them
+(``/data/password``; ``~1`` for a ``/`` inside a segment, as in the
+last-applied annotation's path).  Oversized values are replaced by a digest.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from typing import Any
 
 from driftwatch.history import Transition, TransitionType
 from driftwatch.model import Attribution, FieldDrift, GitRevision, ObjectDrift, ResourceKey
-from driftwatch.redact import LAST_APPLIED, MASK, is_fingerprint
+from driftwatch.redact import (
+    MASK,
+    holds_secret_value,
+    is_core_secret,
+    is_fingerprint,
+    pointer_segments,
+)
 from driftwatch.run import TargetRun
 from driftwatch.sinks.eventlog.segments import format_time
 
@@ -140,6 +148,9 @@ def _object_data(t: Transition) -> dict[str, Any]:
             if len(drift.fields) > MAX_FIELDS:
                 data["fieldsOmitted"] = len(drift.fields) - MAX_FIELDS
             data["attribution"] = _attribution(drift.attribution)
+            if drift.created_by is not None:
+                data["createdBy"] = _attribution(drift.created_by)
+                data["changedBy"] = _attribution(drift.changed_by or drift.created_by)
         if drift.reason:
             data["reason"] = drift.reason
         if drift.origin is not None:
@@ -177,12 +188,8 @@ def _field(key: ResourceKey, drift: FieldDrift) -> dict[str, Any]:
 
 
 def _is_secret_value_path(key: ResourceKey, path: str) -> bool:
-    if key.group or key.kind != "Secret":
-        return False
-    for root in ("data", "stringData"):
-        if path == root or path.startswith((root + ".", root + "[", root + "/")):
-            return True
-    return LAST_APPLIED in path
+    """A field of a core Secret that holds values, in the path notation reports use."""
+    return is_core_secret(key.kind, key.group) and holds_secret_value(pointer_segments(path))
 
 
 def _only_fingerprints(value: Any) -> Any:
