@@ -172,13 +172,14 @@ def test_namespaced_rbac_is_learnt_from_the_403_and_not_asked_again(
 
 
 def test_the_page_consumer_keeps_new_identities_and_reports_its_time_as_compare() -> None:
+    from driftwatch.compare.engine import Judge
     from driftwatch.compare.streaming import StreamingComparer
     from driftwatch.pipeline import PageConsumer
     from driftwatch.run import Stage
     from tests.compare.scenarios import desired_set, live_snapshot, shop_options
 
     live = live_snapshot("set-image")
-    pages = PageConsumer(StreamingComparer(desired_set(), shop_options()))
+    pages = PageConsumer(StreamingComparer(desired_set(), Judge.build(shop_options(), {})))
     untouched = copy.deepcopy(live.objects)
     kept = {key: pages(key, body) for key, body in live.objects.items()}
 
