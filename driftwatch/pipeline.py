@@ -29,26 +29,32 @@ from driftwatch.cluster import (
 from driftwatch.cluster.cache import identity_of, trimmed
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
+from driftwatch.compare.direction import assign, needs_history
 from driftwatch.compare.engine import Judge
 from driftwatch.compare.ignore import is_hpa
+from driftwatch.compare.managers import ManagerRoles
 from driftwatch.compare.marker import Marker
 from driftwatch.compare.streaming import StreamingComparer
 from driftwatch.compare.types import type_errors
-from driftwatch.config.model import Cluster, Config, Target
+from driftwatch.config.model import Cluster, Config, Renderer, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
 from driftwatch.model import (
-    DesiredObject,
+    DeclarationHistory,
     DesiredSet,
     DriftState,
     GroupKind,
     LiveSnapshot,
     Manifest,
+    ObjectDrift,
     ResourceKey,
+    TargetReport,
 )
 from driftwatch.redact import SecretHasher
-from driftwatch.render import RenderCache, render_target
+from driftwatch.render import ParseCache, RenderCache, render_target
+from driftwatch.render.blobs import listing
+from driftwatch.render.object_history import HistoryCache
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.sinks.tracing import (
     ATTR_CLUSTER,
@@ -62,6 +68,7 @@ from driftwatch.sinks.tracing import (
     stage_span_name,
 )
 from driftwatch.source.git import Checkout, GitSource
+from driftwatch.source.tree import TreeEntry
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +119,14 @@ class Pipeline:
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.git = GitSource(cache / "git")
         self.render_cache = RenderCache(cache / "render")
+        self.parse_cache = ParseCache(cache / "parse")
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, Compared] = {}
         self._caches: dict[str, ClusterCache] = {}
         self._caches_lock = threading.Lock()
+        self._watch_checkouts: dict[str, Checkout] = {}
+        self._histories = HistoryCache()
 
     def run(self, target_name: str) -> TargetRun:
         """Run one target through every stage; never raises for a run's own failure."""
@@ -186,6 +196,20 @@ class Pipeline:
                 )
             return cache
 
+    def direct(
+        self,
+        target_name: str,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        verdicts: list[ObjectDrift],
+    ) -> list[ObjectDrift]:
+        """``verdicts`` (watch mode's re-compared objects) with which side moved decided."""
+        target = self.config.target(target_name)
+        report = TargetReport(target_name, objects=list(verdicts))
+        checkout = self._watch_checkouts.get(target_name)
+        self._directions(target, checkout, desired, live, self.compare_options(target), report)
+        return report.objects
+
     # ------------------------------------------------------------------ stages
 
     def _stages(self, target: Target, run: TargetRun) -> None:
@@ -232,12 +256,14 @@ class Pipeline:
             if suspects:
                 subset = replace(desired, objects=suspects, errors=[])
                 report.source_errors.extend(type_errors(subset, judge.schema))
+            self._directions(target, checkout, desired, live, options, report)
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
         report.snapshot_time_estimate = live.taken_at_estimate
         run.report = report
         if target.watch:  # handed to watch mode (take_compared), never kept otherwise
             self._compared[target.name] = Compared(desired, live, judge)
+            self._watch_checkouts[target.name] = checkout
         run.status = RunStatus.SUCCESS if report.complete else RunStatus.PARTIAL
         if not report.complete:
             problems = [e.display() for e in report.source_errors[:3]]
@@ -264,6 +290,37 @@ class Pipeline:
             finally:
                 run.durations[stage] = run.durations.get(stage, 0.0) + time.perf_counter() - started
 
+    def _directions(
+        self,
+        target: Target,
+        checkout: Checkout | None,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        options: CompareOptions,
+        report: TargetReport,
+    ) -> None:
+        """Decide which side moved for each drifted object; Git history is read only for them.
+
+        History is read for plain-YAML targets (an object's origin file is its
+        source); for rendered targets it is left unknown where it would decide.
+        """
+        roles = ManagerRoles(options.appliers, options.controllers)
+        wanted = [o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)]
+        histories: dict[ResourceKey, DeclarationHistory] = {}
+        tree = checkout.tree if checkout is not None and not checkout.worktree else None
+        if wanted and checkout is not None and tree is not None:
+            if _plain(target, tree.entries()):
+                requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]
+                histories = self._histories.read(
+                    target.name,
+                    tree.repo_dir,
+                    checkout.revision.sha,
+                    target.path,
+                    requests,
+                    self.hasher.redact,
+                )
+        assign(report, desired, live, roles, histories)
+
     def _checkout(self, target: Target, run: TargetRun) -> Checkout:
         try:
             checkout = self.git.checkout(target)
@@ -287,17 +344,15 @@ class Pipeline:
 
     def _render(self, target: Target, checkout: Checkout) -> DesiredSet:
         try:
-            desired = render_target(target, checkout, cache=self.render_cache)
+            return render_target(
+                target,
+                checkout,
+                cache=self.render_cache,
+                parse_cache=self.parse_cache,
+                redactor=self.hasher,  # Secret values fingerprinted before any cache sees them
+            )
         except DriftwatchError as e:
             raise _StageError(Stage.RENDER, str(e)) from e
-        redact = self.hasher.redact
-        objects = {
-            key: DesiredObject(obj.key, obj.api_version, redact(obj.body), obj.origin)
-            for key, obj in desired.objects.items()
-        }
-        return DesiredSet(
-            desired.target, objects, desired.errors, desired.revision, desired.from_cache
-        )
 
     def _snapshot(
         self,
@@ -366,6 +421,14 @@ class Pipeline:
                 log.exception("sink %s failed for target %s", type(sink).__name__, run.target)
 
 
+def _plain(target: Target, entries: Sequence[TreeEntry]) -> bool:
+    """Whether the target renders as plain YAML (each object's file is its source in Git)."""
+    if target.renderer is not Renderer.AUTO:
+        return target.renderer is Renderer.PLAIN
+    files = listing(entries, target.path)
+    return files is not None and not files.kustomization and not files.chart
+
+
 class PageConsumer:
     """The streaming step of a run: what the target keeps of each listed object, as pages arrive.
 
@@ -392,7 +455,9 @@ class PageConsumer:
         elapsed = time.thread_time() - started
         with self._lock:
             self.seconds += elapsed
-        return identity_of(body) if final else body
+        if final and streaming.verdicts[key].state is DriftState.IN_SYNC:
+            return identity_of(body)  # compared and in sync: only its existence still matters
+        return body  # drift keeps its body (which side moved is decided from it later)
 
     def account(self, durations: dict[Stage, float]) -> None:
         """Report the streamed compare time as compare, not as snapshot (never below zero)."""

@@ -27,7 +27,10 @@ _TARGET_OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option("--repo", help="Quick target: Git repository URL or local path."),
     click.option(
-        "--rev", default="HEAD", show_default=True, help="Quick target: branch, tag or commit."
+        "--rev",
+        default="HEAD",
+        show_default=True,
+        help="Quick target: branch, tag or commit; WORKTREE: a local repo's files as they are.",
     ),
     click.option(
         "--path",

@@ -171,8 +171,11 @@ class AlertmanagerSink(_Model):
     timeout: Duration = 10.0
     external_url: str | None = None
     """driftwatch's own URL, for links in alerts and ``generatorURL``."""
+    sync_lag: Duration = 3600.0
+    """How long ``git`` drift (a commit not yet applied) lasts before it is sent, as the
+    DriftwatchGitSyncLag rule's ``for:``; ``cluster`` drift is sent at once."""
 
-    @field_validator("resend_interval", "timeout", mode="before")
+    @field_validator("resend_interval", "timeout", "sync_lag", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float:
         return parse_duration(value)  # type: ignore[arg-type]

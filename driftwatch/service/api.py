@@ -27,7 +27,7 @@ from typing import Any
 from driftwatch.config.model import Config, parse_duration
 from driftwatch.config.sharding import Shard
 from driftwatch.errors import DriftwatchError, truncate
-from driftwatch.model import DriftState, ObjectDrift, ResourceKey
+from driftwatch.model import DRIFT_STATES, Direction, DriftState, ObjectDrift, ResourceKey
 from driftwatch.run import TargetRun
 from driftwatch.service.audit import Audit, AuditUnavailableError
 from driftwatch.service.shared_watch import WatchHealth, health_rows
@@ -124,7 +124,12 @@ class ApiView:
         if wanted is not None and wanted not in names:
             raise ApiError(404, f"no target {truncate(wanted, 64)!r}")
         all_objects = _flag(params.get("all"), "all")
-        select = _selector(params.get("namespace"), params.get("kind"), params.get("name"))
+        select = _selector(
+            params.get("namespace"),
+            params.get("kind"),
+            params.get("name"),
+            _direction(params.get("direction")),
+        )
         now = time.time()
         entries = []
         for name in names if wanted is None else [wanted]:
@@ -231,10 +236,23 @@ def run_to_json(run: TargetRun) -> dict[str, Any]:
     }
 
 
+def _direction(value: str | None) -> Direction | None:
+    """``?direction=cluster|git|both|unknown`` (empty: any)."""
+    if not value:
+        return None
+    try:
+        return Direction(value)
+    except ValueError:
+        raise ApiError(400, "direction must be cluster, git, both or unknown") from None
+
+
 def _selector(
-    namespace: str | None, kind: str | None, name: str | None = None
+    namespace: str | None,
+    kind: str | None,
+    name: str | None = None,
+    direction: Direction | None = None,
 ) -> Callable[[ObjectDrift], bool] | None:
-    if not namespace and not kind and not name:
+    if not namespace and not kind and not name and direction is None:
         return None
     kind_l = (kind or "").lower()
 
@@ -243,6 +261,10 @@ def _selector(
         if namespace and key.namespace != namespace:
             return False
         if name and key.name != name:
+            return False
+        if direction is not None and (
+            obj.state not in DRIFT_STATES or obj.direction is not direction
+        ):
             return False
         if kind_l and kind_l not in (key.kind.lower(), key.group_kind.display().lower()):
             return False

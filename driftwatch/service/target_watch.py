@@ -28,6 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from driftwatch.cluster.cache import trimmed
@@ -36,7 +37,7 @@ from driftwatch.compare.engine import KeyComparer
 from driftwatch.config.model import Cluster
 from driftwatch.errors import truncate
 from driftwatch.logs import log_context
-from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ResourceKey, TypeRead
+from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ObjectDrift, ResourceKey, TypeRead
 from driftwatch.pipeline import Compared
 from driftwatch.run import RunStatus, TargetRun
 from driftwatch.service.shared_watch import SharedWatches, Subscription
@@ -67,6 +68,8 @@ class Basis:
     comparer: KeyComparer
     keep: Keep
     redact: Redact
+    direct: Callable[[list[ObjectDrift]], list[ObjectDrift]] = list
+    """Decides which side moved for re-compared objects (``Pipeline.direct``)."""
 
 
 class TargetWatch:
@@ -178,6 +181,7 @@ class TargetWatch:
             self._basis = basis = Basis(
                 desired, live, run, KeyComparer(judge), keep, runner.hasher.redact
             )
+            basis.direct = partial(runner.direct, self.name, desired, live)
             self._paused = False
             self._watches = self._subscribe(basis, cluster, runner)
 
@@ -272,7 +276,7 @@ class TargetWatch:
         touched = self._drain(basis)
         if not touched or basis.run.report is None:
             return
-        verdicts = basis.comparer.compare(basis.desired, basis.live, touched)
+        verdicts = basis.direct(basis.comparer.compare(basis.desired, basis.live, touched))
         report = patch_report(basis.run.report, touched, verdicts)
         if report is None:
             return

@@ -52,7 +52,7 @@ TARGET_PAGES = "/targets/"
 """Web pages of one target live under ``/targets/NAME``: redirected to the replica running it."""
 
 _API_PARAMS: dict[str, frozenset[str]] = {
-    "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all"}),
+    "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all", "direction"}),
     "/api/v1/targets": frozenset(),
     "/api/v1/events": frozenset({"since", "type", "target", "resource", "limit"}),
 }

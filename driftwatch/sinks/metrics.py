@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -32,7 +33,14 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from driftwatch import __version__
 from driftwatch.config.model import Config
 from driftwatch.config.sharding import Shard
-from driftwatch.model import DRIFT_STATES, DriftState, ObjectDrift, ResourceKey, TargetReport
+from driftwatch.model import (
+    DRIFT_STATES,
+    Direction,
+    DriftState,
+    ObjectDrift,
+    ResourceKey,
+    TargetReport,
+)
 from driftwatch.run import RunStatus, Stage, TargetRun
 from driftwatch.sinks.shard_metrics import with_shard
 
@@ -61,6 +69,19 @@ def public_url(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def oldest_pending(report: TargetReport) -> float | None:
+    """Unix time of the oldest commit behind a ``git``/``both`` drift, or None."""
+    times = []
+    for obj in report.drifted:
+        commit = obj.git_commit
+        if obj.direction in (Direction.GIT, Direction.BOTH) and commit is not None:
+            try:
+                times.append(datetime.fromisoformat(commit.time.replace("Z", "+00:00")))
+            except ValueError:
+                continue
+    return min(times).timestamp() if times else None
 
 
 def error_stages(run: TargetRun) -> set[Stage]:
@@ -380,8 +401,15 @@ class MetricsStore(Collector):
         id_labels = ["target", "group", "kind", "namespace", "name", "drift_type"]
         drift = GaugeMetricFamily(
             "driftwatch_resource_drift",
-            "One series per drifted object (capped); manager: who changed it.",
-            labels=[*id_labels, "manager"],
+            "One series per drifted object (capped); manager: who changed it; "
+            "direction: which side moved (cluster, git, both, unknown).",
+            labels=[*id_labels, "manager", "direction"],
+        )
+        pending = GaugeMetricFamily(
+            "driftwatch_git_pending_oldest_timestamp_seconds",
+            "Commit time of the oldest Git change not yet applied (objects with direction "
+            "git or both); absent when none is pending.",
+            labels=["target"],
         )
         since = GaugeMetricFamily(
             "driftwatch_resource_drift_since_timestamp_seconds",
@@ -396,6 +424,9 @@ class MetricsStore(Collector):
         budget = self.max_drift_series
         for name, run, report in self._reports():
             left_out = 0
+            oldest = oldest_pending(report)
+            if oldest is not None:
+                pending.add_metric([name], oldest)
             for obj in self._drift_of(name, report):
                 if budget <= 0:
                     left_out += 1
@@ -403,11 +434,12 @@ class MetricsStore(Collector):
                 budget -= 1
                 k = obj.key
                 labels = [name, k.group, k.kind, k.namespace, k.name, obj.state.value]
-                drift.add_metric([*labels, obj.attribution.manager or "unknown"], 1)
+                who = obj.attribution.manager or "unknown"
+                drift.add_metric([*labels, who, obj.direction.value], 1)
                 first = self._first_seen(name, k, obj.state) if self._first_seen else None
                 since.add_metric(labels, run.finished_at if first is None else first)
             dropped.add_metric([name], left_out)
-        yield from (drift, since, dropped)
+        yield from (drift, since, dropped, pending)
         yield CounterMetricFamily(
             "driftwatch_resource_drift_series_dropped_total",
             "Per-object series left out by the cap, summed over reports.",

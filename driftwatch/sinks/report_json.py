@@ -6,7 +6,7 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
     {
       "schema": "driftwatch.report/v1",
       "target": "shop",
-      "revision": {"sha", "ref", "author", "time", "subject", "repository"} | null,
+      "revision": {"sha", "ref", "author", "time", "subject", "repository", "note"} | null,
       "snapshot_time": "2026-01-01T00:00:00Z",
       "snapshot_time_estimated_from": str | null,  # foreign dump: what the time comes from
       "complete": true,
@@ -20,9 +20,11 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
         "reason": str | null,
         "origin": {"file", "document", "line"} | null,
         "attribution": {"manager", "operation", "subresource", "time"},
+        "direction": "cluster" | "git" | "both" | "unknown" | null,   # null when in sync
+        "git_commit": {"sha", "short_sha", "author", "time", "subject"} | null,
         "created_by", "changed_by": {...}   (unmanaged only: who created it, who changed it last),
         "fields": [{"path", "change": "changed"|"added"|"removed", "desired", "live",
-                    "attribution": {...}}],
+                    "attribution": {...}, "direction", "git_commit"}],
         "ignored": [{"path", "rule", "attribution": {...}}],
         "first_seen": "RFC 3339" | null,     # only when drift ages are supplied
         "drift_age_seconds": float | null    # idem
@@ -84,6 +86,20 @@ def revision_to_json(revision: GitRevision | None) -> dict[str, Any] | None:
         "time": revision.time,
         "subject": revision.subject,
         "repository": revision.repository,
+        "note": revision.note or None,
+    }
+
+
+def commit_to_json(commit: GitRevision | None) -> dict[str, Any] | None:
+    """The Git commit that changed a declaration (author name only, never an e-mail)."""
+    if commit is None:
+        return None
+    return {
+        "sha": commit.sha,
+        "short_sha": commit.sha[:7],
+        "author": commit.author,
+        "time": commit.time,
+        "subject": commit.subject,
     }
 
 
@@ -112,6 +128,8 @@ def object_to_json(
         if obj.origin is None
         else {"file": obj.origin.file, "document": obj.origin.document, "line": obj.origin.line},
         "attribution": attribution_to_json(obj.attribution),
+        "direction": None if obj.state is DriftState.IN_SYNC else obj.direction.value,
+        "git_commit": commit_to_json(obj.git_commit),
         "fields": [
             {
                 "path": f.path,
@@ -119,6 +137,8 @@ def object_to_json(
                 "desired": f.desired,
                 "live": f.live,
                 "attribution": attribution_to_json(f.attribution),
+                "direction": f.direction.value,
+                "git_commit": commit_to_json(f.git_commit),
             }
             for f in obj.fields
         ],

@@ -17,8 +17,16 @@ from typing import Any
 
 import yaml
 
-from driftwatch.model import ChangeKind, DriftState, FieldDrift, ObjectDrift, TargetReport
+from driftwatch.model import (
+    ChangeKind,
+    Direction,
+    DriftState,
+    FieldDrift,
+    ObjectDrift,
+    TargetReport,
+)
 from driftwatch.run import RunStatus, TargetRun
+from driftwatch.sinks.direction_text import commit_phrase, direction_phrase
 
 _COLORS = {
     "red": "\033[31m",
@@ -65,7 +73,15 @@ def field_hunk(drift: FieldDrift, paint: _Painter) -> list[str]:
         ChangeKind.ADDED: "added live",
         ChangeKind.REMOVED: "removed live",
     }[drift.change]
-    lines = [paint(f"@@ {drift.path} @@ {verb}, by {who}", "cyan")]
+    side = {
+        Direction.CLUSTER: "in the cluster",
+        Direction.GIT: "in Git, not yet applied",
+        Direction.BOTH: "in Git and in the cluster",
+        Direction.UNKNOWN: "side unknown",
+    }[drift.direction]
+    if drift.git_commit is not None:
+        side += f" ({commit_phrase(drift.git_commit)})"
+    lines = [paint(f"@@ {drift.path} @@ {verb} {side}, by {who}", "cyan")]
     lines += [paint(f"-{line}", "red") for line in _value_lines(drift.desired)]
     lines += [paint(f"+{line}", "green") for line in _value_lines(drift.live)]
     return lines
@@ -112,6 +128,8 @@ def render_run(
         if rev.subject:
             head += f" ({rev.subject})"
     lines = [paint(head, "bold")]
+    if rev is not None and rev.note:
+        lines.append(paint(f"  note: {rev.note}", "yellow"))
     if run.report is None:
         stage = run.failed_stage.value if run.failed_stage else "run"
         lines.append(paint(f"  FAILED at {stage}: {run.error}", "red"))
@@ -143,6 +161,7 @@ def render_run(
         if obj.created_by is not None and obj.created_by.known:
             by = f", {_lifetime(obj)}"
         lines.append(f"\n{label} {obj.key.display()}{detail}{by}")
+        lines.append(f"  {direction_phrase(obj)}")
         if obj.state is DriftState.MISSING and obj.origin is not None:
             lines.append(f"  declared in {obj.origin.display()}, absent from the cluster")
         if obj.fields:

@@ -59,6 +59,7 @@ def test_drift_alert_reaches_receiver_through_real_alertmanager_and_resolves(tmp
         "kind": "Deployment",
         "name": "shop-api",
         "drift_type": "modified",
+        "direction": "unknown",
         "instance": "dw-e2e",
     }
     notes = firing["annotations"]
