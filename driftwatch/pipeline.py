@@ -11,14 +11,22 @@ any sink or the compare core sees them.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
+from driftwatch.cluster import (
+    ClusterCache,
+    SnapshotRequest,
+    Wanted,
+    read_live,
+    snapshot_request_for,
+)
+from driftwatch.cluster.cache import identity_of, trimmed
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
 from driftwatch.compare.direction import assign, needs_history
@@ -26,9 +34,9 @@ from driftwatch.compare.engine import Judge
 from driftwatch.compare.ignore import is_hpa
 from driftwatch.compare.managers import ManagerRoles
 from driftwatch.compare.marker import Marker
-from driftwatch.compare.streaming import StreamingComparer, identity_only
+from driftwatch.compare.streaming import StreamingComparer
 from driftwatch.compare.types import type_errors
-from driftwatch.config.model import Config, Renderer, Target
+from driftwatch.config.model import Cluster, Config, Renderer, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
@@ -38,6 +46,7 @@ from driftwatch.model import (
     DriftState,
     GroupKind,
     LiveSnapshot,
+    Manifest,
     ObjectDrift,
     ResourceKey,
     TargetReport,
@@ -114,6 +123,8 @@ class Pipeline:
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, Compared] = {}
+        self._caches: dict[str, ClusterCache] = {}
+        self._caches_lock = threading.Lock()
         self._watch_checkouts: dict[str, Checkout] = {}
         self._histories = HistoryCache()
 
@@ -160,6 +171,31 @@ class Pipeline:
         """
         return self._compared.pop(target_name, None)
 
+    def wanted(self, target_name: str, desired: DesiredSet) -> Wanted:
+        """Which live objects the comparison of ``target_name`` needs (as a snapshot selects)."""
+        return self._wanted(self.config.target(target_name), desired)
+
+    def cluster_cache(self, cluster: Cluster) -> ClusterCache:
+        """The one list cache of ``cluster``, shared by every target on it.
+
+        Lists are kept for reuse, and a type wanted in one namespace is still listed
+        across all, only when more than one target reads the cluster or one watches
+        it (its shared watch starts from the cached list).
+        """
+        with self._caches_lock:
+            cache = self._caches.get(cluster.name)
+            if cache is None:
+                on_it = [t for t in self.config.targets if t.cluster == cluster.name]
+                shared = len(on_it) > 1 or any(t.watch for t in on_it)
+                redact = self.hasher.redact
+                cache = self._caches[cluster.name] = ClusterCache(
+                    max_age=cluster.list_max_age,
+                    retain=shared,
+                    wide_for_one_namespace=shared,
+                    hold=lambda body: redact(trimmed(body)),
+                )
+            return cache
+
     def direct(
         self,
         target_name: str,
@@ -173,12 +209,6 @@ class Pipeline:
         checkout = self._watch_checkouts.get(target_name)
         self._directions(target, checkout, desired, live, self.compare_options(target), report)
         return report.objects
-
-    def keeper(
-        self, target_name: str, desired: DesiredSet
-    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
-        """Which live objects the comparison of ``target_name`` needs (as a snapshot keeps them)."""
-        return self._keeper(self.config.target(target_name), desired)
 
     # ------------------------------------------------------------------ stages
 
@@ -205,8 +235,10 @@ class Pipeline:
                 streaming.start(judges[0])
 
         with self._stage(run, Stage.SNAPSHOT, target.name) as span:
-            live = self._snapshot(target, desired, run, streaming, openapi_ready)
+            pages = PageConsumer(streaming)
+            live = self._snapshot(target, desired, run, pages, openapi_ready)
             span.set_attribute("driftwatch.live.objects", len(live.objects))
+        pages.account(run.durations)
         judge = judges[0] if judges else Judge.build(options, live.openapi)
         with self._stage(run, Stage.COMPARE, target.name) as span:
             with paused_gc():
@@ -327,7 +359,7 @@ class Pipeline:
         target: Target,
         desired: DesiredSet,
         run: TargetRun,
-        streaming: StreamingComparer | None = None,
+        pages: PageConsumer,
         openapi_ready: Callable[[dict[str, Any]], None] | None = None,
     ) -> LiveSnapshot:
         cluster = self.config.cluster_for(target)
@@ -337,7 +369,10 @@ class Pipeline:
                 cluster,
                 request,
                 self.hasher,
-                keep=self._keeper(target, desired, streaming),
+                wanted=self._wanted(target, desired),
+                consume=pages,
+                cache=None if cluster.snapshot else self.cluster_cache(cluster),
+                max_age=target.schedule.interval,
                 counts=run.api_requests,  # counted even when the read fails
                 openapi_ready=openapi_ready,
             )
@@ -346,37 +381,21 @@ class Pipeline:
             raise _StageError(Stage.SNAPSHOT, str(e)) from e
         except DriftwatchError as e:
             raise _StageError(Stage.SNAPSHOT, str(e)) from e
-        redact = self.hasher.redact
-        live.objects = {key: redact(body) for key, body in live.objects.items()}
+        if cluster.snapshot:  # a saved snapshot is not listed: the consumer never saw it
+            redact = self.hasher.redact
+            live.objects = {key: redact(body) for key, body in live.objects.items()}
         return live
 
-    def _keeper(
-        self, target: Target, desired: DesiredSet, streaming: StreamingComparer | None = None
-    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
-        """Which listed objects the comparison needs; the rest are dropped as pages stream.
-
-        Kept objects are trimmed of what no comparison reads (``status``, and the
-        ``managedFields`` entries of status writes), which is most of a workload
-        object's size: at tens of thousands of objects that bounds the memory.
-        """
+    @staticmethod
+    def _wanted(target: Target, desired: DesiredSet) -> Wanted:
+        """Which listed objects the comparison needs (pure): the rest are never held for it."""
         declared = {scoped for key in desired.objects for scoped in key.scopings()}
         marker = Marker(target.selector, target.tracking_annotation)
 
-        def wanted(key: ResourceKey, body: dict[str, Any]) -> bool:
-            return key in declared or is_hpa(key.kind) or marker.marks(body)
+        def wanted(key: ResourceKey, metadata: Mapping[str, Any]) -> bool:
+            return key in declared or is_hpa(key.kind) or marker.marks({"metadata": metadata})
 
-        redact = self.hasher.redact
-
-        def keep(key: ResourceKey, body: dict[str, Any]) -> bool:
-            if not wanted(key, body):
-                return False
-            _trim(body)
-            if streaming is not None and streaming.offer(key, redact(body)):
-                if streaming.verdicts[key].state is DriftState.IN_SYNC:  # drift keeps its body
-                    identity_only(body)  # compared already: only its existence still matters
-            return True
-
-        return keep
+        return wanted
 
     def compare_options(self, target: Target) -> CompareOptions:
         """How ``target`` is compared, from the target and the global configuration."""
@@ -410,13 +429,39 @@ def _plain(target: Target, entries: Sequence[TreeEntry]) -> bool:
     return files is not None and not files.kustomization and not files.chart
 
 
-def _trim(body: dict[str, Any]) -> None:
-    """Drop, in place, what no comparison or attribution reads from a live object."""
-    body.pop("status", None)
-    metadata = body.get("metadata")
-    if isinstance(metadata, dict):
-        entries = metadata.get("managedFields")
-        if isinstance(entries, list) and entries:
-            metadata["managedFields"] = [
-                e for e in entries if not (isinstance(e, dict) and e.get("subresource") == "status")
-            ]
+class PageConsumer:
+    """The streaming step of a run: what the target keeps of each listed object, as pages arrive.
+
+    A declared object of a built-in kind is compared at once (``StreamingComparer``)
+    and the target keeps only a new identity body for it (that it exists); every
+    other object is kept as the cache holds it.  Bodies it is given are shared with
+    other targets and are never changed.  The time spent comparing is the compare
+    stage's, even though it runs inside the list threads: :meth:`account` moves it.
+    """
+
+    def __init__(self, streaming: StreamingComparer | None) -> None:
+        self.streaming = streaming
+        self.seconds = 0.0
+        """Compare CPU time spent while pages streamed (summed over list threads)."""
+        self._lock = threading.Lock()
+
+    def __call__(self, key: ResourceKey, body: Manifest) -> Manifest:
+        """What the target keeps for ``key`` (a new identity body once compared)."""
+        streaming = self.streaming
+        if streaming is None:
+            return body
+        started = time.thread_time()  # CPU of this list thread: waits for the GIL excluded
+        final = streaming.offer(key, body)
+        elapsed = time.thread_time() - started
+        with self._lock:
+            self.seconds += elapsed
+        if final and streaming.verdicts[key].state is DriftState.IN_SYNC:
+            return identity_of(body)  # compared and in sync: only its existence still matters
+        return body  # drift keeps its body (which side moved is decided from it later)
+
+    def account(self, durations: dict[Stage, float]) -> None:
+        """Report the streamed compare time as compare, not as snapshot (never below zero)."""
+        moved = min(self.seconds, durations.get(Stage.SNAPSHOT, 0.0))
+        if moved > 0:
+            durations[Stage.SNAPSHOT] -= moved
+            durations[Stage.COMPARE] = durations.get(Stage.COMPARE, 0.0) + moved

@@ -114,8 +114,10 @@ class Cluster(_Model):
     deadline: Annotated[float, Field(gt=0)] = 60.0
     """Overall time one run may spend reading this cluster; what is not read by then is unknown."""
     page_size: int = Field(default=500, ge=1, le=10000)
+    list_max_age: Duration = 30.0
+    """Seconds a list of a type is reused by every target of this cluster (0: never)."""
 
-    @field_validator("timeout", "deadline", mode="before")
+    @field_validator("timeout", "deadline", "list_max_age", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float:
         return parse_duration(value)  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from driftwatch.errors import DriftwatchError, truncate
 from driftwatch.model import DRIFT_STATES, Direction, DriftState, ObjectDrift, ResourceKey
 from driftwatch.run import TargetRun
 from driftwatch.service.audit import Audit, AuditUnavailableError
+from driftwatch.service.shared_watch import WatchHealth, health_rows
 from driftwatch.service.state import LatestState, TargetState
 from driftwatch.sinks.http_api import ApiError
 from driftwatch.sinks.metrics import CONTENT_TYPE, MetricsStore, public_url
@@ -54,6 +55,8 @@ class ApiView:
     next_runs: Callable[[], dict[str, float | None]] = dict
     refresh: Callable[[str], bool] | None = None
     """Asks for a run of a target now (the service's ``WatchManager.request_run``)."""
+    watch_health: Callable[[], list[WatchHealth]] | None = None
+    """The shared watches' health (the service's ``WatchManager.health``)."""
     shard: Shard | None = None
     """This replica's shard (``config`` then holds only its targets); None: not sharded."""
     all_targets: tuple[str, ...] = ()
@@ -67,6 +70,19 @@ class ApiView:
         if self.shard is not None and not self.config.targets:
             return True, f"ready: shard {self.shard} owns no target"
         return False, "no target has produced a report yet"
+
+    def ready_detail(self) -> dict[str, Any]:
+        """What ``/readyz`` adds: each shared watch and whether it is up.
+
+        A watch that is down does not make the service unready: full runs still
+        report, and its type is not trusted as watched meanwhile.
+        """
+        if self.watch_health is None:
+            return {}
+        health = self.watch_health()
+        if not health:
+            return {}
+        return {"watches": health_rows(health), "watches_down": sum(not h.up for h in health)}
 
     def metrics(self) -> tuple[bytes, str]:
         """The Prometheus exposition."""

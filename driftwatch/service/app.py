@@ -138,9 +138,11 @@ class Service:
             token=read_token(options.token_file or config.server.token_file),
             next_runs=self._scheduler.next_run_times,
             refresh=self.watch.request_run,
+            watch_health=self.watch.health,
             shard=options.shard,
             all_targets=every_target,
         )
+        self.metrics.watch_health = self.watch.health_rows
         host, port = parse_listen(options.listen or config.server.listen)
         self.pages = WebApp(
             ServiceWebSource(self.view, self.series),

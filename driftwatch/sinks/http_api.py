@@ -75,6 +75,9 @@ class ApiBackend(Protocol):
     def ready(self) -> tuple[bool, str]:
         """Whether to answer 200 on /readyz, and why (not)."""
 
+    def ready_detail(self) -> dict[str, Any]:
+        """More /readyz fields (e.g. each watch's health); they do not change the status."""
+
     def metrics(self) -> tuple[bytes, str]:
         """The exposition and its content type."""
 
@@ -197,6 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
                 answer: dict[str, Any] = {"status": why} if ok else {"error": why}
                 if (shard := backend.replica_shard()) is not None:
                     answer["shard"] = shard.to_json()
+                answer.update(backend.ready_detail())
                 self._send(200 if ok else 503, answer, head=head)
             elif path == "/metrics":
                 body, content_type = backend.metrics()

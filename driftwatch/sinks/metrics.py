@@ -55,6 +55,10 @@ EventCounts = Callable[[], tuple[Mapping[str, int], int] | None]
 """() -> (events written by CloudEvents type, failed event log writes), kept by the audit log."""
 
 FirstSeenLookup = Callable[[str, ResourceKey, DriftState], float | None]
+
+WatchHealthRows = Callable[[], Iterable[tuple[str, str, str, bool, int]]]
+"""() -> (cluster, group, kind, up, restarts) per shared watch (several per type under
+namespaced RBAC: the type is up only when all are)."""
 """(target, key, state) -> Unix time the object was first seen in that drift state."""
 
 
@@ -155,6 +159,8 @@ class MetricsStore(Collector):
         self._first_seen = first_seen
         self.event_counts = event_counts
         """Read at scrape time and added to what ``count_event*`` counted."""
+        self.watch_health: WatchHealthRows | None = None
+        """Read at scrape time for ``driftwatch_watch_up`` (set by the service)."""
         self.max_drift_series = max_drift_series
         self._dropped_total = 0
         self._events: Counter[str] = Counter()
@@ -200,12 +206,16 @@ class MetricsStore(Collector):
                 earlier = [*state.held, *(_drifted(state.report_run) if state.report_run else [])]
                 state.held = run.report.still_standing(earlier)
                 state.report_run = run
+            state.api_requests.update(run.api_requests)
+            if run.watch_update:  # patches the report; not a run, fetched nothing from Git
+                if state.report_run is run:
+                    self._dropped_total += self._dropped().get(run.target, 0)
+                return
             if run.revision is not None and not run.git_stale and run.failed_stage is not Stage.GIT:
                 state.git_fetched_at = run.started_at + run.durations.get(Stage.GIT, 0.0)
             state.runs[run.status] += 1
             for stage in error_stages(run):
                 state.errors[stage] += 1
-            state.api_requests.update(run.api_requests)
             for stage, seconds in run.durations.items():
                 state.durations.setdefault(stage, _Histogram()).observe(seconds)
             if state.report_run is run:
@@ -283,6 +293,7 @@ class MetricsStore(Collector):
             yield from self._collect_reports()
             yield from self._collect_drift()
             yield from self._collect_runs()
+            yield from self._collect_watches()
 
     def _collect_process(self) -> Iterable[Metric]:
         build = GaugeMetricFamily(
@@ -439,6 +450,28 @@ class MetricsStore(Collector):
             "The cap on per-object drift series (server.maxDriftSeries).",
             value=self.max_drift_series,
         )
+
+    def _collect_watches(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily(
+            "driftwatch_watch_up",
+            "1 while the shared watch of this type is open, 0 while it is down or restarting.",
+            labels=["cluster", "group", "kind"],
+        )
+        restarts = CounterMetricFamily(
+            "driftwatch_watch_restarts_total",
+            "Shared watches restarted after their thread ended.",
+            labels=["cluster", "group", "kind"],
+        )
+        rows: dict[tuple[str, str, str], tuple[bool, int]] = {}
+        for cluster, group, kind, is_up, restarted in (
+            self.watch_health() if self.watch_health is not None else ()
+        ):
+            was_up, was_restarted = rows.get((cluster, group, kind), (True, 0))
+            rows[(cluster, group, kind)] = (was_up and is_up, was_restarted + restarted)
+        for labels, (is_up, restarted) in sorted(rows.items()):
+            up.add_metric(list(labels), 1 if is_up else 0)
+            restarts.add_metric(list(labels), restarted)
+        yield from (up, restarts)
 
     def _collect_runs(self) -> Iterable[Metric]:
         def gauge(name: str, doc: str, *labels: str) -> GaugeMetricFamily:

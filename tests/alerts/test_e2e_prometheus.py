@@ -72,6 +72,7 @@ NOT_ALWAYS_EXPORTED = {
     "driftwatch_alertmanager_notifications_total": "only with alertmanager.urls",
     "driftwatch_watch_events_total": "only for targets with watch: true",
     "driftwatch_watch_mismatches_total": "only for targets with watch: true",
+    "driftwatch_watch_up": "only for targets with watch: true (one series per watched type)",
     "driftwatch_git_pending_oldest_timestamp_seconds": "only while a Git change is not yet applied",
 }
 """Counters a healthy polling run does not (yet) export; still checked against the contract."""

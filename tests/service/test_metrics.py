@@ -239,6 +239,7 @@ def _full_store() -> MetricsStore:
     store.count_watch_event("shop", "ADDED")
     store.count_watch_mismatch("shop")
     store.count_config_reload(success=False)
+    store.watch_health = lambda: [("prod", "apps", "Deployment", True, 0)]
     return store
 
 
@@ -249,7 +250,7 @@ def test_every_documented_metric_is_exported_with_its_labels() -> None:
         if m:
             labels = set(re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", m.group(3))))
             documented[m.group(1)] = (m.group(2), labels)
-    assert len(documented) == 29
+    assert len(documented) == 31
     # keyed by type too: the parser strips _total, so the gauge ..._series_dropped and the
     # counter ..._series_dropped_total share a family name
     exposed = text_string_to_metric_families(_full_store().exposition().decode())
