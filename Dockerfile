@@ -3,7 +3,10 @@
 # Helm rendering needs no binary (helm-python-sdk ships libhelm_c in its wheel, for
 # manylinux_2_28 x86_64 and aarch64: build for linux/amd64 or linux/arm64).
 #
-#   docker build -t ghcr.io/driftwatch/driftwatch:0.1.0 .
+#   docker build -t registry.example.com/platform/driftwatch:0.1.0 .
+#
+# Push it where your cluster can pull from and set the chart's image.repository
+# (docs/image.md).
 #
 # Bumping kubectl: set KUBECTL_VERSION and both checksums from
 # https://dl.k8s.io/release/<version>/bin/linux/<arch>/kubectl.sha256

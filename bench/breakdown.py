@@ -56,7 +56,7 @@ def breakdown(work: Path, objects: int, repeat: int) -> None:
     from driftwatch.compare.schema import index_for
     from driftwatch.compare.types import type_errors
     from driftwatch.config.quick import QuickFlags, config_from_flags
-    from driftwatch.pipeline import Pipeline
+    from driftwatch.pipeline import PageConsumer, Pipeline
     from driftwatch.render.plain import inside, manifest_files
     from driftwatch.render.yamlload import load_documents, read_text
     from driftwatch.run import TargetRun
@@ -102,21 +102,21 @@ def breakdown(work: Path, objects: int, repeat: int) -> None:
             request,
             types=tuple(dataclasses.replace(t, namespaces=None) for t in request.types),
         )
-        keep = pipeline._keeper(target, desired)
+        wanted = pipeline.wanted(target.name, desired)
         cluster = config.cluster_for(target)
         for label, req in (
-            ("per-namespace lists (as driftwatch)", request),
+            ("per-namespace lists", request),
             ("cluster-wide", wide),
         ):
 
             def snapshot(req: SnapshotRequest = req) -> Any:
-                return read_live(cluster, req, pipeline.hasher, keep=keep)
+                return read_live(cluster, req, pipeline.hasher, wanted=wanted)
 
             requests = sum(snapshot()[1].values())
             _timed(f"read_live, {label}: {requests} requests", snapshot, repeat, clock="wall")
 
         print("--- compare")
-        live = pipeline._snapshot(target, desired, run)
+        live = pipeline._snapshot(target, desired, run, PageConsumer(None))
         options = pipeline.compare_options(target)
         schema = index_for(live.openapi)
         _timed("type_errors(desired, schema)", lambda: type_errors(desired, schema), repeat)

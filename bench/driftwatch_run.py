@@ -78,14 +78,19 @@ def _stage_cpu(marks: dict[str, dict[str, float]]) -> dict[str, float]:
 
 
 def _drift_check(report: Any, objects: int, per_namespace: int) -> dict[str, Any]:
-    from bench.generate import Layout, expected_drift
-
-    expected = expected_drift(Layout(objects, per_namespace))
     found = {
         (o.key.group, o.key.kind, o.key.namespace, o.key.name, o.state.value)
         for o in report.drifted
     }
     unknown = sum(1 for o in report.objects if o.state.value == "unknown")
+    return drift_check(found, unknown, objects, per_namespace)
+
+
+def drift_check(found: set[Any], unknown: int, objects: int, per_namespace: int) -> dict[str, Any]:
+    """Whether ``found`` (group, kind, namespace, name, state) is exactly the drift generated."""
+    from bench.generate import Layout, expected_drift
+
+    expected = expected_drift(Layout(objects, per_namespace))
     return {
         "ok": found == expected and unknown == 0,
         "expected": len(expected),

@@ -53,6 +53,8 @@ class ServerProcess:
     kubeconfig: Path
     per_namespace: int = 100
     timeout: float = 900.0
+    ownership: bool = False
+    """Seed the server-side-applied and controller-owned shares (``bench.generate``)."""
     process: subprocess.Popen[str] | None = None
     ready_line: str = ""
     stderr: list[str] = field(default_factory=list)
@@ -61,6 +63,7 @@ class ServerProcess:
         command = [PYTHON, "-m", "bench.serve", "--objects", str(self.objects)]
         command += ["--per-namespace", str(self.per_namespace)]
         command += ["--kubeconfig", str(self.kubeconfig)]
+        command += ["--ownership"] if self.ownership else []
         self.process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-namespace", type=int, default=100)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--kubeconfig", type=Path, required=True)
+    parser.add_argument("--ownership", action="store_true", help="SSA and controller shares")
     args = parser.parse_args(argv)
 
     from tests.kubeapi.fixtures import kubeconfig_for
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     store = Store()
-    store.seed(live_objects(Layout(args.objects, args.per_namespace)))
+    store.seed(live_objects(Layout(args.objects, args.per_namespace), ownership=args.ownership))
     seeded = time.perf_counter() - started
     server = KubeApiServer(store, port=args.port).start()
     kubeconfig_for(server, args.kubeconfig)

@@ -120,6 +120,8 @@ class GitRevision:
     subject: str = ""
     repository: str = ""
     """Repository URL with any credentials stripped."""
+    note: str = ""
+    """What a reader must know about which files were compared (uncommitted changes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,8 @@ class LiveSnapshot:
     types: dict[GroupKind, TypeRead] = field(default_factory=dict)
     taken_at: str = ""
     """RFC 3339 time the snapshot finished."""
+    taken_at_estimate: str = ""
+    """Non-empty when ``taken_at`` is an estimate: what it was estimated from."""
     server_version: str | None = None
     openapi: dict[str, Any] = field(default_factory=dict)
     """OpenAPI v3 documents by path (``api/v1``, ``apis/apps/v1``), for list keys."""
@@ -295,6 +299,33 @@ class Attribution:
 UNATTRIBUTED = Attribution(None)
 
 
+class Direction(enum.StrEnum):
+    """Which side moved since the Git applier's last apply (``compare.direction``)."""
+
+    CLUSTER = "cluster"
+    """The live value was changed after the last apply (a hand edit, a script)."""
+    GIT = "git"
+    """The cluster holds what the applier last applied; Git has changed since (sync lag)."""
+    BOTH = "both"
+    """Both sides moved: Git changed the field and the cluster changed it too, or
+    different fields of one object moved on each side."""
+    UNKNOWN = "unknown"
+    """The applier's record (or Git history) cannot decide."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationHistory:
+    """What Git declared for one object at the commits that touched its source, newest first.
+
+    Each version is (commit, the object's body at that commit or None when the
+    commit did not declare it).  ``complete``: the versions reach back to the
+    source's first commit, so before the oldest one the object was not declared.
+    """
+
+    versions: tuple[tuple[GitRevision, Manifest | None], ...] = ()
+    complete: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class FieldDrift:
     """One drifted field: the path, both values (already redacted) and who set it.
@@ -308,6 +339,9 @@ class FieldDrift:
     desired: Any
     live: Any
     attribution: Attribution = UNATTRIBUTED
+    direction: Direction = Direction.UNKNOWN
+    git_commit: GitRevision | None = None
+    """For ``git``/``both``: the newest commit that changed this path's declaration."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +369,10 @@ class ObjectDrift:
     """For a live object not in Git (UNMANAGED): the ``managedFields`` entry that created it."""
     changed_by: Attribution | None = None
     """For a live object not in Git: the entry that changed it last."""
+    direction: Direction = Direction.UNKNOWN
+    """Which side moved (meaningful for drifted objects)."""
+    git_commit: GitRevision | None = None
+    """For ``git``/``both``: the commit that changed this object's declaration."""
 
     @property
     def attribution(self) -> Attribution:
@@ -364,6 +402,8 @@ class TargetReport:
     """Every compared object, in sync ones included, sorted by key."""
     revision: GitRevision | None = None
     snapshot_time: str = ""
+    snapshot_time_estimate: str = ""
+    """Non-empty when ``snapshot_time`` is estimated (a foreign dump): from what."""
     source_errors: list[SourceError] = field(default_factory=list)
     read_errors: dict[GroupKind, str] = field(default_factory=dict)
     """Types whose read failed: their objects are UNKNOWN."""

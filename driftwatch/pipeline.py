@@ -11,35 +11,50 @@ any sink or the compare core sees them.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from driftwatch.cluster import SnapshotRequest, read_live, snapshot_request_for
+from driftwatch.cluster import (
+    ClusterCache,
+    SnapshotRequest,
+    Wanted,
+    read_live,
+    snapshot_request_for,
+)
+from driftwatch.cluster.cache import identity_of, trimmed
 from driftwatch.cluster.request import parse_kind
 from driftwatch.compare import CompareOptions, compare_target
+from driftwatch.compare.direction import assign, needs_history
 from driftwatch.compare.engine import Judge
 from driftwatch.compare.ignore import IgnoreSpec, is_hpa
+from driftwatch.compare.managers import ManagerRoles
 from driftwatch.compare.marker import Marker
-from driftwatch.compare.streaming import StreamingComparer, identity_only
+from driftwatch.compare.streaming import StreamingComparer
 from driftwatch.compare.types import type_errors
-from driftwatch.config.model import Config, IgnoreRule, Target
+from driftwatch.config.model import Cluster, Config, IgnoreRule, Renderer, Target
 from driftwatch.errors import ClusterError, DriftwatchError, SourceFetchError, truncate
 from driftwatch.gcpause import paused_gc
 from driftwatch.keys import load_or_create_key
 from driftwatch.model import (
-    DesiredObject,
+    DeclarationHistory,
     DesiredSet,
     DriftState,
     GroupKind,
     LiveSnapshot,
+    Manifest,
+    ObjectDrift,
     ResourceKey,
+    TargetReport,
 )
 from driftwatch.redact import SecretHasher
-from driftwatch.render import RenderCache, render_target
+from driftwatch.render import ParseCache, RenderCache, render_target
+from driftwatch.render.blobs import listing
+from driftwatch.render.object_history import HistoryCache
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.sinks.tracing import (
     ATTR_CLUSTER,
@@ -53,6 +68,7 @@ from driftwatch.sinks.tracing import (
     stage_span_name,
 )
 from driftwatch.source.git import Checkout, GitSource
+from driftwatch.source.tree import TreeEntry
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +119,14 @@ class Pipeline:
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.git = GitSource(cache / "git")
         self.render_cache = RenderCache(cache / "render")
+        self.parse_cache = ParseCache(cache / "parse")
         self.hasher = SecretHasher(load_or_create_key(state_dir), config.sensitive_annotations)
         self._last_good: dict[str, Checkout] = {}
         self._compared: dict[str, Compared] = {}
+        self._caches: dict[str, ClusterCache] = {}
+        self._caches_lock = threading.Lock()
+        self._watch_checkouts: dict[str, Checkout] = {}
+        self._histories = HistoryCache()
 
     def run(self, target_name: str) -> TargetRun:
         """Run one target through every stage; never raises for a run's own failure."""
@@ -150,11 +171,44 @@ class Pipeline:
         """
         return self._compared.pop(target_name, None)
 
-    def keeper(
-        self, target_name: str, desired: DesiredSet
-    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
-        """Which live objects the comparison of ``target_name`` needs (as a snapshot keeps them)."""
-        return self._keeper(self.config.target(target_name), desired)
+    def wanted(self, target_name: str, desired: DesiredSet) -> Wanted:
+        """Which live objects the comparison of ``target_name`` needs (as a snapshot selects)."""
+        return self._wanted(self.config.target(target_name), desired)
+
+    def cluster_cache(self, cluster: Cluster) -> ClusterCache:
+        """The one list cache of ``cluster``, shared by every target on it.
+
+        Lists are kept for reuse, and a type wanted in one namespace is still listed
+        across all, only when more than one target reads the cluster or one watches
+        it (its shared watch starts from the cached list).
+        """
+        with self._caches_lock:
+            cache = self._caches.get(cluster.name)
+            if cache is None:
+                on_it = [t for t in self.config.targets if t.cluster == cluster.name]
+                shared = len(on_it) > 1 or any(t.watch for t in on_it)
+                redact = self.hasher.redact
+                cache = self._caches[cluster.name] = ClusterCache(
+                    max_age=cluster.list_max_age,
+                    retain=shared,
+                    wide_for_one_namespace=shared,
+                    hold=lambda body: redact(trimmed(body)),
+                )
+            return cache
+
+    def direct(
+        self,
+        target_name: str,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        verdicts: list[ObjectDrift],
+    ) -> list[ObjectDrift]:
+        """``verdicts`` (watch mode's re-compared objects) with which side moved decided."""
+        target = self.config.target(target_name)
+        report = TargetReport(target_name, objects=list(verdicts))
+        checkout = self._watch_checkouts.get(target_name)
+        self._directions(target, checkout, desired, live, self.compare_options(target), report)
+        return report.objects
 
     # ------------------------------------------------------------------ stages
 
@@ -181,8 +235,10 @@ class Pipeline:
                 streaming.start(judges[0])
 
         with self._stage(run, Stage.SNAPSHOT, target.name) as span:
-            live = self._snapshot(target, desired, run, streaming, openapi_ready)
+            pages = PageConsumer(streaming)
+            live = self._snapshot(target, desired, run, pages, openapi_ready)
             span.set_attribute("driftwatch.live.objects", len(live.objects))
+        pages.account(run.durations)
         judge = judges[0] if judges else Judge.build(options, live.openapi)
         with self._stage(run, Stage.COMPARE, target.name) as span:
             with paused_gc():
@@ -200,11 +256,14 @@ class Pipeline:
             if suspects:
                 subset = replace(desired, objects=suspects, errors=[])
                 report.source_errors.extend(type_errors(subset, judge.schema))
+            self._directions(target, checkout, desired, live, options, report)
             for key, value in report_attributes(report).items():
                 span.set_attribute(key, value)
+        report.snapshot_time_estimate = live.taken_at_estimate
         run.report = report
         if target.watch:  # handed to watch mode (take_compared), never kept otherwise
             self._compared[target.name] = Compared(desired, live, judge)
+            self._watch_checkouts[target.name] = checkout
         run.status = RunStatus.SUCCESS if report.complete else RunStatus.PARTIAL
         if not report.complete:
             problems = [e.display() for e in report.source_errors[:3]]
@@ -231,6 +290,37 @@ class Pipeline:
             finally:
                 run.durations[stage] = run.durations.get(stage, 0.0) + time.perf_counter() - started
 
+    def _directions(
+        self,
+        target: Target,
+        checkout: Checkout | None,
+        desired: DesiredSet,
+        live: LiveSnapshot,
+        options: CompareOptions,
+        report: TargetReport,
+    ) -> None:
+        """Decide which side moved for each drifted object; Git history is read only for them.
+
+        History is read for plain-YAML targets (an object's origin file is its
+        source); for rendered targets it is left unknown where it would decide.
+        """
+        roles = ManagerRoles(options.appliers, options.controllers)
+        wanted = [o for o in report.objects if needs_history(o, live.objects.get(o.key), roles)]
+        histories: dict[ResourceKey, DeclarationHistory] = {}
+        tree = checkout.tree if checkout is not None and not checkout.worktree else None
+        if wanted and checkout is not None and tree is not None:
+            if _plain(target, tree.entries()):
+                requests = [(o.key, o.origin.file if o.origin else None) for o in wanted]
+                histories = self._histories.read(
+                    target.name,
+                    tree.repo_dir,
+                    checkout.revision.sha,
+                    target.path,
+                    requests,
+                    self.hasher.redact,
+                )
+        assign(report, desired, live, roles, histories)
+
     def _checkout(self, target: Target, run: TargetRun) -> Checkout:
         try:
             checkout = self.git.checkout(target)
@@ -254,24 +344,22 @@ class Pipeline:
 
     def _render(self, target: Target, checkout: Checkout) -> DesiredSet:
         try:
-            desired = render_target(target, checkout, cache=self.render_cache)
+            return render_target(
+                target,
+                checkout,
+                cache=self.render_cache,
+                parse_cache=self.parse_cache,
+                redactor=self.hasher,  # Secret values fingerprinted before any cache sees them
+            )
         except DriftwatchError as e:
             raise _StageError(Stage.RENDER, str(e)) from e
-        redact = self.hasher.redact
-        objects = {
-            key: DesiredObject(obj.key, obj.api_version, redact(obj.body), obj.origin)
-            for key, obj in desired.objects.items()
-        }
-        return DesiredSet(
-            desired.target, objects, desired.errors, desired.revision, desired.from_cache
-        )
 
     def _snapshot(
         self,
         target: Target,
         desired: DesiredSet,
         run: TargetRun,
-        streaming: StreamingComparer | None = None,
+        pages: PageConsumer,
         openapi_ready: Callable[[dict[str, Any]], None] | None = None,
     ) -> LiveSnapshot:
         cluster = self.config.cluster_for(target)
@@ -281,7 +369,10 @@ class Pipeline:
                 cluster,
                 request,
                 self.hasher,
-                keep=self._keeper(target, desired, streaming),
+                wanted=self._wanted(target, desired),
+                consume=pages,
+                cache=None if cluster.snapshot else self.cluster_cache(cluster),
+                max_age=target.schedule.interval,
                 counts=run.api_requests,  # counted even when the read fails
                 openapi_ready=openapi_ready,
             )
@@ -290,36 +381,21 @@ class Pipeline:
             raise _StageError(Stage.SNAPSHOT, str(e)) from e
         except DriftwatchError as e:
             raise _StageError(Stage.SNAPSHOT, str(e)) from e
-        redact = self.hasher.redact
-        live.objects = {key: redact(body) for key, body in live.objects.items()}
+        if cluster.snapshot:  # a saved snapshot is not listed: the consumer never saw it
+            redact = self.hasher.redact
+            live.objects = {key: redact(body) for key, body in live.objects.items()}
         return live
 
-    def _keeper(
-        self, target: Target, desired: DesiredSet, streaming: StreamingComparer | None = None
-    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
-        """Which listed objects the comparison needs; the rest are dropped as pages stream.
-
-        Kept objects are trimmed of what no comparison reads (``status``, and the
-        ``managedFields`` entries of status writes), which is most of a workload
-        object's size: at tens of thousands of objects that bounds the memory.
-        """
+    @staticmethod
+    def _wanted(target: Target, desired: DesiredSet) -> Wanted:
+        """Which listed objects the comparison needs (pure): the rest are never held for it."""
         declared = {scoped for key in desired.objects for scoped in key.scopings()}
         marker = Marker(target.selector, target.tracking_annotation)
 
-        def wanted(key: ResourceKey, body: dict[str, Any]) -> bool:
-            return key in declared or is_hpa(key.kind) or marker.marks(body)
+        def wanted(key: ResourceKey, metadata: Mapping[str, Any]) -> bool:
+            return key in declared or is_hpa(key.kind) or marker.marks({"metadata": metadata})
 
-        redact = self.hasher.redact
-
-        def keep(key: ResourceKey, body: dict[str, Any]) -> bool:
-            if not wanted(key, body):
-                return False
-            _trim(body)
-            if streaming is not None and streaming.offer(key, redact(body)):
-                identity_only(body)  # compared already: only its existence still matters
-            return True
-
-        return keep
+        return wanted
 
     def compare_options(self, target: Target) -> CompareOptions:
         """How ``target`` is compared, from the target and the global configuration."""
@@ -345,16 +421,50 @@ class Pipeline:
                 log.exception("sink %s failed for target %s", type(sink).__name__, run.target)
 
 
-def _trim(body: dict[str, Any]) -> None:
-    """Drop, in place, what no comparison or attribution reads from a live object."""
-    body.pop("status", None)
-    metadata = body.get("metadata")
-    if isinstance(metadata, dict):
-        entries = metadata.get("managedFields")
-        if isinstance(entries, list) and entries:
-            metadata["managedFields"] = [
-                e for e in entries if not (isinstance(e, dict) and e.get("subresource") == "status")
-            ]
+def _plain(target: Target, entries: Sequence[TreeEntry]) -> bool:
+    """Whether the target renders as plain YAML (each object's file is its source in Git)."""
+    if target.renderer is not Renderer.AUTO:
+        return target.renderer is Renderer.PLAIN
+    files = listing(entries, target.path)
+    return files is not None and not files.kustomization and not files.chart
+
+
+class PageConsumer:
+    """The streaming step of a run: what the target keeps of each listed object, as pages arrive.
+
+    A declared object of a built-in kind is compared at once (``StreamingComparer``)
+    and the target keeps only a new identity body for it (that it exists); every
+    other object is kept as the cache holds it.  Bodies it is given are shared with
+    other targets and are never changed.  The time spent comparing is the compare
+    stage's, even though it runs inside the list threads: :meth:`account` moves it.
+    """
+
+    def __init__(self, streaming: StreamingComparer | None) -> None:
+        self.streaming = streaming
+        self.seconds = 0.0
+        """Compare CPU time spent while pages streamed (summed over list threads)."""
+        self._lock = threading.Lock()
+
+    def __call__(self, key: ResourceKey, body: Manifest) -> Manifest:
+        """What the target keeps for ``key`` (a new identity body once compared)."""
+        streaming = self.streaming
+        if streaming is None:
+            return body
+        started = time.thread_time()  # CPU of this list thread: waits for the GIL excluded
+        final = streaming.offer(key, body)
+        elapsed = time.thread_time() - started
+        with self._lock:
+            self.seconds += elapsed
+        if final and streaming.verdicts[key].state is DriftState.IN_SYNC:
+            return identity_of(body)  # compared and in sync: only its existence still matters
+        return body  # drift keeps its body (which side moved is decided from it later)
+
+    def account(self, durations: dict[Stage, float]) -> None:
+        """Report the streamed compare time as compare, not as snapshot (never below zero)."""
+        moved = min(self.seconds, durations.get(Stage.SNAPSHOT, 0.0))
+        if moved > 0:
+            durations[Stage.SNAPSHOT] -= moved
+            durations[Stage.COMPARE] = durations.get(Stage.COMPARE, 0.0) + moved
 
 
 def _ignore_spec(rule: IgnoreRule) -> IgnoreSpec:

@@ -59,6 +59,9 @@ class TargetRun:
     api_requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Kubernetes API requests made, by (verb, HTTP status code)."""
     trace_id: str | None = None
+    watch_update: bool = False
+    """A watch-driven re-compare patching the last report, not a run of its own: it is not
+    counted in ``driftwatch_runs_total`` or the run duration, and fetched nothing from Git."""
 
     @property
     def duration(self) -> float:

@@ -47,3 +47,16 @@ def check_against(
         *("--kubeconfig", str(kubeconfig), "--cache-dir", str(cache)),
         *extra,
     ]
+
+
+def start_cli(*args: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """``python -m driftwatch ARGS`` started in the background (stderr piped, text mode)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "driftwatch", *args],
+        cwd=ROOT,
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

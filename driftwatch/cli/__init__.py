@@ -8,7 +8,9 @@ output format, never a file.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import sys
 
 import click
 
@@ -42,6 +44,18 @@ class _LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, plus "did you mean" for a mistyped subcommand."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in _COMMANDS:
+            close = difflib.get_close_matches(name, list(_COMMANDS), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(sorted(_COMMANDS))
+            raise click.UsageError(f"no command {name!r}{hint}; commands: {known}", ctx)
+        return super().resolve_command(ctx, args)
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="driftwatch")
@@ -50,5 +64,21 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="driftwatch")
+    """Console-script entry point: click's own errors get the one ``error:`` prefix too."""
+    from driftwatch.cli.messages import error
+
+    try:
+        code = cli.main(prog_name="driftwatch", standalone_mode=False)
+    except click.UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare ``driftwatch``: the help, as usual
+            click.echo(e.format_message(), err=True)
+            sys.exit(2)
+        where = e.ctx.command_path if e.ctx is not None else "driftwatch"
+        error(f"{e.format_message()} (see '{where} --help')")
+        sys.exit(2)
+    except click.ClickException as e:
+        error(e.format_message())
+        sys.exit(2)
+    except click.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -10,13 +10,71 @@ checks the hash chain: exit 0 when intact, 1 naming the first broken record,
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from typing import Any
 
 import click
 
+from driftwatch.cli.messages import fail
 from driftwatch.config.model import parse_duration
+
+TIME_FORMATS = (
+    "a duration back from now (30m, 2h, 7d, 1d12h) or an RFC 3339 time (2026-01-02T15:04:05Z)"
+)
+_DAYS = re.compile(r"^(\d+)d(.*)$")
+
+
+def _ago(text: str) -> float | None:
+    """Seconds in a duration that may start with days (``7d``, ``1d12h``); None if not one."""
+    text = text.strip()
+    days = 0
+    match = _DAYS.match(text)
+    if match:
+        days, text = int(match.group(1)), match.group(2)
+    try:
+        return days * 86400 + (parse_duration(text) if text else 0.0)
+    except ValueError:
+        return None
+
+
+def time_bound(flag: str, text: str | None, *, durations: bool) -> float | None:
+    """Unix time of ``--since``/``--from``/``--to``; a UsageError saying what is accepted."""
+    from driftwatch.sinks.eventlog.query import to_epoch
+
+    if text is None:
+        return None
+    if durations:
+        seconds = _ago(text)
+        if seconds is not None:
+            return time.time() - seconds
+    try:
+        return to_epoch(text)
+    except ValueError:
+        accepted = TIME_FORMATS if durations else "an RFC 3339 time (2026-01-02T15:04:05Z)"
+        raise click.UsageError(f"{flag} {text!r}: not {accepted}") from None
+
+
+def known_types() -> frozenset[str]:
+    """Every short event type the log can hold."""
+    from driftwatch.history.transitions import TransitionType
+    from driftwatch.sinks.eventlog.envelope import EVENTLOG_RECOVERED, EVENTLOG_RETENTION
+
+    return frozenset({*(t.value for t in TransitionType), EVENTLOG_RECOVERED, EVENTLOG_RETENTION})
+
+
+def _check_types(types: tuple[str, ...]) -> None:
+    from driftwatch.sinks.eventlog.envelope import short_type
+
+    known = known_types()
+    unknown = [t for t in types if short_type(t) not in known]
+    if unknown:
+        raise click.UsageError(
+            f"--type: unknown event type {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+
 
 _STATE_DIR = click.option(
     "--state-dir",
@@ -28,7 +86,11 @@ _STATE_DIR = click.option(
 
 @click.group(name="events", invoke_without_command=True)
 @_STATE_DIR
-@click.option("--since", help="Only events of the last DURATION (30m, 2h, 1h30m).")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only events since WHEN: a duration back from now (30m, 2h, 7d) or an RFC 3339 time.",
+)
 @click.option("--from", "from_", metavar="TIME", help="Only events at or after TIME (RFC 3339).")
 @click.option("--to", "to", metavar="TIME", help="Only events at or before TIME (RFC 3339).")
 @click.option(
@@ -68,18 +130,21 @@ def command(
     if ctx.invoked_subcommand is not None:
         return
     from driftwatch.sinks.eventlog import EventLog, parse_resource
-    from driftwatch.sinks.eventlog.query import to_epoch
 
-    directory = _require_state_dir(state_dir)
     if since and from_:
         raise click.UsageError("give --since or --from, not both")
+    if since:
+        start = time_bound("--since", since, durations=True)
+    else:
+        start = time_bound("--from", from_, durations=False)
+    end = time_bound("--to", to, durations=False)
+    _check_types(types)
     try:
-        start = time.time() - parse_duration(since) if since else to_epoch(from_)
-        end = to_epoch(to)
         if resource:
             parse_resource(resource)
     except ValueError as e:
-        raise click.UsageError(str(e)) from e
+        raise click.UsageError(f"--resource: {e}") from e
+    directory = _require_state_dir(state_dir)
     records = EventLog(directory).query(
         since=start, until=end, types=types, target=target, resource=resource, limit=limit
     )
@@ -101,8 +166,7 @@ def verify_command(state_dir: str | None) -> None:
     try:
         result = EventLog(directory).verify()
     except OSError as e:
-        click.echo(f"error: cannot read the event log under {directory}: {e}", err=True)
-        sys.exit(2)
+        fail(f"cannot read the event log under {directory}: {e}")
     click.echo(result.display())
     sys.exit(0 if result.ok else 1)
 
@@ -113,10 +177,7 @@ def _require_state_dir(state_dir: str | None) -> str:
     if not state_dir:
         raise click.UsageError("--state-dir is required (or set DRIFTWATCH_STATE_DIR)")
     if not (Path(state_dir) / "events").is_dir():
-        click.echo(
-            f"error: no event log under {state_dir} (expected {state_dir}/events/)", err=True
-        )
-        sys.exit(2)
+        fail(f"no event log under {state_dir} (expected {state_dir}/events/)")
     return state_dir
 
 
@@ -127,6 +188,20 @@ def _resource(data: dict[str, Any]) -> str:
     kind = f"{res.get('kind')}.{res.get('group')}" if res.get("group") else str(res.get("kind"))
     ns = res.get("namespace")
     return f"{kind}/{ns}/{res.get('name')}" if ns else f"{kind}/{res.get('name')}"
+
+
+def _who(data: dict[str, Any]) -> str:
+    """The field manager behind an object event: its latest attributed change, else its fields'."""
+    attribution = data.get("attribution")
+    if isinstance(attribution, dict) and attribution.get("manager"):
+        return str(attribution["manager"])
+    managers: list[str] = []
+    for item in data.get("fields") or ():
+        att = item.get("attribution") if isinstance(item, dict) else None
+        manager = att.get("manager") if isinstance(att, dict) else None
+        if manager and manager not in managers:
+            managers.append(str(manager))
+    return ",".join(managers) or "-"
 
 
 def _seconds(value: Any) -> str:
@@ -164,19 +239,26 @@ def _detail(short: str, data: dict[str, Any]) -> str:
 
 
 def _table(records: list[dict[str, Any]]) -> None:
-    rows = [("TIME", "TYPE", "TARGET", "RESOURCE", "DETAIL")]
+    rows = [("TIME", "TYPE", "TARGET", "RESOURCE", "WHO", "DETAIL")]
     for record in records:
         data = record.get("data") if isinstance(record.get("data"), dict) else {}
         assert isinstance(data, dict)
         short = str(record.get("shorttype") or record.get("type", ""))
         when = str(record.get("time", ""))[:19].replace("T", " ")
         rows.append(
-            (when, short, str(data.get("target", "-")), _resource(data), _detail(short, data))
+            (
+                when,
+                short,
+                str(data.get("target", "-")),
+                _resource(data),
+                _who(data) if data.get("resource") else "-",
+                _detail(short, data),
+            )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:
         click.echo(
-            "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+            "  ".join(c.ljust(w) for c, w in zip(row[:5], widths, strict=True)) + "  " + row[5]
         )
     if len(rows) == 1:
         click.echo("(no events)", err=True)

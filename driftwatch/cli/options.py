@@ -27,7 +27,10 @@ _TARGET_OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option("--repo", help="Quick target: Git repository URL or local path."),
     click.option(
-        "--rev", default="HEAD", show_default=True, help="Quick target: branch, tag or commit."
+        "--rev",
+        default="HEAD",
+        show_default=True,
+        help="Quick target: branch, tag or commit; WORKTREE: a local repo's files as they are.",
     ),
     click.option(
         "--path",
@@ -70,8 +73,12 @@ def target_options(func: F) -> F:
     return func
 
 
-def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> Config:
+def resolve_config(
+    params: dict[str, Any], *, interval: float | None = None, deadline: float | None = None
+) -> Config:
     """The ``Config`` the options describe: a file, or one target from quick flags.
+
+    ``deadline`` (``--deadline``) replaces every cluster's read deadline.
 
     Raises ``ConfigError`` when neither or both are given, or either is invalid.
     """
@@ -82,7 +89,11 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
     if config_path and repo:
         raise ConfigError("give either --config or --repo (quick target flags), not both")
     if config_path:
+        _reject_quick_flags(params, interval)
         config = load_config(config_path)
+        connection = {k: params[k] for k in ("kubeconfig", "context") if params.get(k)}
+        if connection:
+            config = _every_cluster(config, **connection)
         if params.get("snapshot_path"):
             config = _with_snapshot(config, str(Path(params["snapshot_path"]).resolve()))
     elif repo:
@@ -103,6 +114,8 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
         )
     else:
         raise ConfigError("no target: give --config FILE, or --repo with the quick target flags")
+    if deadline is not None:
+        config = _every_cluster(config, deadline=deadline)
     names = params.get("target_names") or ()
     if names:
         known = {t.name for t in config.targets}
@@ -117,11 +130,39 @@ def resolve_config(params: dict[str, Any], *, interval: float | None = None) -> 
     return config
 
 
+_QUICK_ONLY: tuple[tuple[str, str, object], ...] = (
+    ("--rev", "rev", "HEAD"),
+    ("--path", "repo_path", "."),
+    ("--namespace", "namespace", None),
+    ("--values", "values_files", ()),
+    ("--release", "release", None),
+    ("--selector", "selector", None),
+)
+
+
+def _reject_quick_flags(params: dict[str, Any], interval: float | None) -> None:
+    """Quick-target flags given with ``--config`` would be ignored: say so instead."""
+    given = [
+        flag for flag, key, default in _QUICK_ONLY if params.get(key) not in (None, (), default)
+    ]
+    if interval is not None:
+        given.append("--interval")
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} describe the quick target (--repo); with --config, set "
+            "them per target in the file"
+        )
+
+
 def _with_snapshot(config: Config, snapshot: str) -> Config:
     """Every cluster of ``config`` (the implicit ``default`` one too) read from ``snapshot``."""
+    return _every_cluster(config, snapshot=snapshot)
+
+
+def _every_cluster(config: Config, **update: Any) -> Config:
+    """``config`` with ``update`` applied to every cluster (the implicit ``default`` one too)."""
     names = {c.name for c in config.clusters} | {t.cluster for t in config.targets}
     clusters = tuple(
-        config.cluster_for_name(name).model_copy(update={"snapshot": snapshot})
-        for name in sorted(names)
+        config.cluster_for_name(name).model_copy(update=update) for name in sorted(names)
     )
     return config.model_copy(update={"clusters": clusters})

@@ -17,6 +17,7 @@ from typing import Any
 import click
 import yaml
 
+from driftwatch.cli import messages
 from driftwatch.cli.options import resolve_config, target_options
 from driftwatch.errors import ConfigError, DriftwatchError
 from driftwatch.model import DesiredSet
@@ -44,7 +45,7 @@ def default_cache_dir() -> Path:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    messages.error(message)
 
 
 def format_desired(desired: DesiredSet, *, show_secrets: bool, sensitive: tuple[str, ...]) -> str:
@@ -65,7 +66,7 @@ def format_desired(desired: DesiredSet, *, show_secrets: bool, sensitive: tuple[
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False),
-    help="Git and render cache (default: $XDG_CACHE_HOME/driftwatch).",
+    help="Git and render cache (default: $XDG_CACHE_HOME/driftwatch, ~/.cache/driftwatch).",
 )
 @click.option("--show-secrets", is_flag=True, help="Print Secret values instead of masking them.")
 @click.option("--no-cache", is_flag=True, help="Render even when the inputs have not changed.")
@@ -92,10 +93,9 @@ def command(**params: Any) -> None:
             failed = True
             continue
         if checkout.stale:
-            click.echo(
-                f"warning: target {target.name}: rendered the last fetched commit "
-                f"{checkout.revision.sha[:12]}: {checkout.fetch_error}",
-                err=True,
+            messages.warning(
+                f"target {target.name}: rendered the last fetched commit "
+                f"{checkout.revision.sha[:12]}: {checkout.fetch_error}"
             )
             failed = True
         for error in desired.errors:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from driftwatch.cli.messages import fail
 from driftwatch.cli.options import resolve_config, target_options
 from driftwatch.config.model import Config, parse_duration
 from driftwatch.errors import DriftwatchError
@@ -35,10 +35,9 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @target_options
 @click.option(
     "--interval",
-    default="60s",
-    show_default=True,
     callback=_duration,
-    help="Quick target: time between runs.",
+    help="Quick target (--repo): time between runs [default: 60s]; with --config, "
+    "set schedule.interval per target.",
 )
 @click.option(
     "--watch",
@@ -56,7 +55,11 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     type=click.Path(file_okay=False),
     help="State directory: audit log, drift history, fingerprint key.",
 )
-@click.option("--cache-dir", type=click.Path(file_okay=False), help="Git and render cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Git and render cache (default: $XDG_CACHE_HOME/driftwatch, ~/.cache/driftwatch).",
+)
 @click.option(
     "--grace-period",
     default="30s",
@@ -115,8 +118,7 @@ def command(**params: Any) -> None:
     try:
         service = _build(params, tracer)
     except DriftwatchError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
+        fail(str(e))
     clean = service.run_forever()
     shutdown = getattr(tracer, "shutdown", None)
     if callable(shutdown):
@@ -131,6 +133,7 @@ def command(**params: Any) -> None:
 def _build(params: dict[str, Any], tracer: Any) -> Any:
     from driftwatch.config.sharding import shard_from
     from driftwatch.errors import ConfigError
+    from driftwatch.history.counts import DriftCountSeries
     from driftwatch.service import Service, ServiceOptions, open_audit, pipeline_factory
 
     interval = params["interval"]
@@ -163,6 +166,7 @@ def _build(params: dict[str, Any], tracer: Any) -> Any:
             options=options,
             config_loader=reload if config_path else None,
             audit=open_audit(config, state_dir),
+            series=DriftCountSeries(state_dir),
         )
     except ImportError as e:
         if e.name != "driftwatch.pipeline":

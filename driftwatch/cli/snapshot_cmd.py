@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from driftwatch.cli.messages import fail
 from driftwatch.cli.options import resolve_config, target_options
 from driftwatch.config.model import Cluster, Config
 from driftwatch.errors import ConfigError, DriftwatchError
@@ -23,8 +24,6 @@ from driftwatch.model import LiveSnapshot, ReadState
 
 if TYPE_CHECKING:
     from driftwatch.cluster import SnapshotRequest
-
-DEFAULT_STATE_DIR = "~/.local/state/driftwatch"
 
 
 def build_request(
@@ -92,7 +91,8 @@ def _summary(snapshot: LiveSnapshot, file: Path) -> dict[str, Any]:
 
 
 def _print_text(summary: dict[str, Any]) -> None:
-    click.echo(f"wrote {summary['objects']} objects to {summary['file']}")
+    count = summary["objects"]
+    click.echo(f"wrote {count} object{'' if count == 1 else 's'} to {summary['file']}")
     for entry in summary["types"]:
         line = f"  {entry['kind']}: {entry['state']}"
         if entry["error"]:
@@ -102,25 +102,33 @@ def _print_text(summary: dict[str, Any]) -> None:
 
 def _run(params: dict[str, Any]) -> int:
     from driftwatch.cluster import connect, load_snapshot, save_snapshot, take_snapshot
+    from driftwatch.cluster.deadline import Deadline
     from driftwatch.keys import load_or_create_key
     from driftwatch.redact import SecretHasher
 
     cluster, config = _cluster_and_config(params)
-    state_dir = (
-        params.get("state_dir") or (config.state_dir if config else None) or DEFAULT_STATE_DIR
-    )
+    kinds = tuple(params.get("kinds") or ())
+    if cluster.snapshot and kinds:
+        raise ConfigError(
+            "--kind reads those kinds from a cluster; a dump given with --snapshot is "
+            "converted whole (filter it with kubectl first)"
+        )
+    state_dir = params.get("state_dir") or (config.state_dir if config else None)
     hasher = SecretHasher(
-        load_or_create_key(Path(state_dir).expanduser()),
-        config.sensitive_annotations if config else (),
+        load_or_create_key(state_dir), config.sensitive_annotations if config else ()
     )
     if cluster.snapshot:
         snapshot = load_snapshot(cluster.snapshot, hasher)
     else:
-        request = build_request(
-            tuple(params.get("kinds") or ()), params.get("namespace"), cluster, config
-        )
-        with connect(cluster) as client:
+        request = build_request(kinds, params.get("namespace"), cluster, config)
+        with connect(cluster, deadline=Deadline(cluster.deadline)) as client:
             snapshot = take_snapshot(client, request)
+    # A kind asked for by name that the cluster does not serve is a typo or a missing CRD.
+    unserved = [
+        gk.display() for gk, read in snapshot.types.items() if read.state is ReadState.NOT_SERVED
+    ]
+    if kinds and unserved:
+        fail(f"--kind: the cluster serves no kind {', '.join(sorted(unserved))}; nothing written")
     file = Path(params["file_path"])
     save_snapshot(snapshot, file, hasher)
     summary = _summary(snapshot, file)
@@ -151,7 +159,9 @@ def _run(params: dict[str, Any]) -> int:
 @click.option(
     "--state-dir",
     type=click.Path(file_okay=False),
-    help=f"Directory of the Secret fingerprint key [default: {DEFAULT_STATE_DIR}].",
+    help="Keep the Secret fingerprint key here (default: $DRIFTWATCH_FINGERPRINT_KEY, "
+    "$DRIFTWATCH_FINGERPRINT_KEY_FILE, else $XDG_STATE_HOME/driftwatch, "
+    "~/.local/state/driftwatch; the same key check uses).",
 )
 @click.option(
     "--output",
@@ -169,6 +179,5 @@ def command(**params: Any) -> None:
     try:
         code = _run(params)
     except DriftwatchError as e:
-        click.echo(f"driftwatch snapshot: {e}", err=True)
-        sys.exit(2)
+        fail(str(e))
     sys.exit(code)

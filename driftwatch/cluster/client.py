@@ -9,7 +9,9 @@ with ``json.loads`` on bytes, the fastest path the client library allows.
 
 Each request is counted by (verb, HTTP status code) for
 ``driftwatch_kubernetes_api_requests_total``; a request that got no HTTP answer
-counts with code ``error``.
+counts with code ``error``.  A client given a ``Deadline`` (one cluster read of a
+run) caps every request's timeouts at the time left and stops reading a body
+that is still arriving when it passes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from driftwatch.cluster.api_errors import ApiRequestError, describe, status_error
+from driftwatch.cluster.api_errors import ApiRequestError, describe, is_unreachable, status_error
+from driftwatch.cluster.deadline import Deadline
 from driftwatch.errors import ReadOnlyViolation, truncate
 
 Query = Mapping[str, str | int | bool]
@@ -76,10 +79,13 @@ def guard_api_client(api: ApiClient) -> None:
 class ReadOnlyClient:
     """get / list / watch against one cluster, nothing else."""
 
-    def __init__(self, api: ApiClient, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, api: ApiClient, *, timeout: float = 30.0, deadline: Deadline | None = None
+    ) -> None:
         guard_api_client(api)
         self._api = api
         self.timeout = timeout
+        self.deadline = deadline
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
@@ -122,6 +128,15 @@ class ReadOnlyClient:
     def _send(
         self, verb: str, path: str, query: Query | None, timeout: float | tuple[float, float | None]
     ) -> urllib3.BaseHTTPResponse:
+        deadline = self.deadline
+        if deadline is not None:
+            if deadline.expired:
+                raise deadline.exceeded(f"GET {path}")
+            if isinstance(timeout, tuple):
+                connect, read = timeout
+                timeout = (deadline.cap(connect), deadline.cap(read if read else self.timeout))
+            else:
+                timeout = deadline.cap(timeout)
         params = [
             (k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (query or {}).items()
         ]
@@ -145,23 +160,50 @@ class ReadOnlyClient:
             raise
         except (urllib3.exceptions.HTTPError, OSError, ApiException) as e:
             self._count(verb, "error")
-            raise ApiRequestError(f"GET {path}: no answer from {self.host}: {describe(e)}") from e
+            if deadline is not None and deadline.expired:
+                raise deadline.exceeded(f"GET {path}", describe(e)) from e
+            error = ApiRequestError(f"GET {path}: no answer from {self.host}: {describe(e)}")
+            error.final = is_unreachable(e)
+            raise self._timed(error) from e
         raw: urllib3.BaseHTTPResponse = response.response
         self._count(verb, str(raw.status))
         if 200 <= raw.status < 300:
             return raw
         data = self._read(raw, path)
-        raise status_error(path, raw.status, data, raw.headers)
+        raise self._timed(status_error(path, raw.status, data, raw.headers))
+
+    def _timed(self, error: ApiRequestError) -> ApiRequestError:
+        """``error`` with the time left before the deadline (the retry policy waits no longer)."""
+        if self.deadline is not None:
+            error.time_left = self.deadline.remaining()
+        return error
 
     def _read(self, raw: urllib3.BaseHTTPResponse, path: str) -> bytes:
         try:
-            return raw.read()
+            if self.deadline is None:
+                return raw.read()
+            return self._read_until(raw, path, self.deadline)
         except (urllib3.exceptions.HTTPError, OSError) as e:
-            raise ApiRequestError(
-                f"GET {path}: connection broken while reading: {describe(e)}"
+            if self.deadline is not None and self.deadline.expired:
+                raise self.deadline.exceeded(f"GET {path}", describe(e)) from e
+            raise self._timed(
+                ApiRequestError(f"GET {path}: connection broken while reading: {describe(e)}")
             ) from e
         finally:
             raw.release_conn()
+
+    @staticmethod
+    def _read_until(raw: urllib3.BaseHTTPResponse, path: str, deadline: Deadline) -> bytes:
+        """The body, read as it arrives, given up when the deadline passes (a trickle included)."""
+        chunks: list[bytes] = []
+        while True:
+            if deadline.expired:
+                raw.close()
+                raise deadline.exceeded(f"GET {path}", "the answer was still arriving")
+            chunk = raw.read1(1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
     # ---------------------------------------------------------------- verbs
 

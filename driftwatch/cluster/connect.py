@@ -16,6 +16,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 
 from driftwatch.cluster.client import ReadOnlyClient
+from driftwatch.cluster.deadline import Deadline
 from driftwatch.config.model import Cluster
 from driftwatch.errors import ClusterError, truncate
 
@@ -30,9 +31,29 @@ def _where(cluster: Cluster) -> str:
     return f"kubeconfig {path} ({context})"
 
 
+def _require_kubeconfig(cluster: Cluster) -> None:
+    """A kubeconfig that is not there is named as such (the library says "no configuration")."""
+    if cluster.kubeconfig:
+        paths = [os.path.expanduser(cluster.kubeconfig)]
+        how = ""
+    elif os.environ.get("KUBECONFIG"):
+        paths = [p for p in os.environ["KUBECONFIG"].split(os.pathsep) if p]
+        how = " (from $KUBECONFIG)"
+    else:
+        paths = [os.path.expanduser("~/.kube/config")]
+        how = " (the default: no --kubeconfig or $KUBECONFIG given)"
+    if paths and not any(os.path.exists(p) for p in paths):
+        raise ClusterError(
+            f"kubeconfig file {', '.join(paths)}{how} does not exist; give --kubeconfig, "
+            "set KUBECONFIG, or compare with a saved snapshot (--snapshot)"
+        )
+
+
 def api_client_for(cluster: Cluster) -> ApiClient:
     """A plain ``kubernetes`` ApiClient for ``cluster`` (urllib3 retries off: ours count)."""
     configuration = type.__call__(Configuration)
+    if not cluster.in_cluster:
+        _require_kubeconfig(cluster)
     try:
         if cluster.in_cluster:
             kube_config.load_incluster_config(client_configuration=configuration)
@@ -54,10 +75,13 @@ def api_client_for(cluster: Cluster) -> ApiClient:
     return ApiClient(configuration)
 
 
-def connect(cluster: Cluster) -> ReadOnlyClient:
-    """The read-only client for ``cluster``, with its timeout (``Cluster.timeout``)."""
+def connect(cluster: Cluster, *, deadline: Deadline | None = None) -> ReadOnlyClient:
+    """The read-only client for ``cluster``, with its timeout (``Cluster.timeout``).
+
+    ``deadline``: one bounded read (a run's snapshot); watches run without one.
+    """
     if cluster.snapshot:
         raise ClusterError(
             f"cluster {cluster.name!r} is a saved snapshot ({cluster.snapshot}); load it instead"
         )
-    return ReadOnlyClient(api_client_for(cluster), timeout=cluster.timeout)
+    return ReadOnlyClient(api_client_for(cluster), timeout=cluster.timeout, deadline=deadline)

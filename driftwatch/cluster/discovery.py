@@ -59,6 +59,11 @@ class Discovery:
         self._groups: dict[str, ServedGroup] | None = None
         self._resources: dict[tuple[str, str], dict[str, ResourceType]] = {}
 
+    def use(self, client: ReadOnlyClient) -> None:
+        """Read documents not read yet through ``client`` (the earlier one may be closed)."""
+        with self._lock:
+            self._client = client
+
     def _get(self, path: str) -> dict[str, Any]:
         try:
             return self._retry.call(lambda: self._client.get(path))

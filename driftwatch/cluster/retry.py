@@ -1,8 +1,11 @@
 """Bounded retries for cluster reads, waiting as :mod:`driftwatch.backoff` says.
 
-Retried: no answer at all (connection refused or reset, timeout), 429 (waiting
-what ``Retry-After`` says, capped) and 500/502/503/504.  Anything else — 401,
-403, 404, 410 — is an answer, not a hiccup, and goes straight back to the caller.
+Retried: no answer at all (connection reset, timeout), 429 (waiting what
+``Retry-After`` says, capped) and 500/502/503/504.  Anything else — 401, 403,
+404, 410 — is an answer, not a hiccup, and goes straight back to the caller; so
+do a refused connection and a host name that does not resolve (nothing listens
+there: seconds of retries would only hide that), and a request whose wait would
+run past the read's deadline.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 def retryable(error: ApiRequestError) -> bool:
     """Whether trying the same request again may succeed."""
+    if error.final:
+        return False
     return error.status is None or error.status in RETRYABLE_STATUS
 
 
@@ -54,10 +59,12 @@ class RetryPolicy:
             try:
                 return request()
             except ApiRequestError as error:
-                if attempt >= self.attempts or not retryable(error):
+                wait = self.delay(attempt, error)
+                out_of_time = error.time_left is not None and wait >= error.time_left
+                if attempt >= self.attempts or not retryable(error) or out_of_time:
                     error.attempts = attempt
                     raise
-                self.sleep(self.delay(attempt, error))
+                self.sleep(wait)
                 attempt += 1
 
 

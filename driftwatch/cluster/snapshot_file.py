@@ -27,6 +27,7 @@ import json
 import os
 import tempfile
 import zlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -221,16 +222,34 @@ def _load_foreign(target: Path, items: list[Any]) -> LiveSnapshot:
         for kind, namespaces in held.items()
     }
     managed = any((body.get("metadata") or {}).get("managedFields") for body in objects.values())
-    try:
-        taken_at = datetime.fromtimestamp(target.stat().st_mtime, UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
-    except OSError:
-        taken_at = ""
+    taken_at, estimate = _foreign_time(target, objects.values())
     return LiveSnapshot(
         objects=objects,
         types=types,
         taken_at=taken_at,
+        taken_at_estimate=estimate,
         managed_fields_present=managed or not objects,
         secrets_hashed=False,
     )
+
+
+def _foreign_time(target: Path, bodies: Iterable[Any]) -> tuple[str, str]:
+    """When a foreign dump was taken, estimated: (RFC 3339 time, what it was estimated from).
+
+    A ``kubectl get`` dump carries no time of its own.  The newest write recorded in
+    its ``managedFields`` is the earliest moment the dump can have been taken, and
+    usually close to it; the file's modification time says only when it was copied.
+    """
+    newest = ""
+    for body in bodies:
+        for entry in (body.get("metadata") or {}).get("managedFields") or ():
+            when = entry.get("time") if isinstance(entry, dict) else None
+            if isinstance(when, str) and when > newest:
+                newest = when
+    if newest:
+        return newest, "the newest managedFields time in the dump"
+    try:
+        mtime = datetime.fromtimestamp(target.stat().st_mtime, UTC)
+    except OSError:
+        return "", ""
+    return mtime.strftime("%Y-%m-%dT%H:%M:%SZ"), "the dump file's modification time"

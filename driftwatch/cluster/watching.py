@@ -39,10 +39,11 @@ import urllib3
 
 from driftwatch.backoff import equal_jitter
 from driftwatch.cluster.api_errors import ApiRequestError
+from driftwatch.cluster.cache import trimmed
 from driftwatch.cluster.client import Query, ReadOnlyClient
 from driftwatch.cluster.discovery import collection_path
 from driftwatch.cluster.retry import RetryPolicy
-from driftwatch.cluster.snapshot import Keep, SnapshotRequest, TypeRequest, take_snapshot
+from driftwatch.cluster.snapshot import SnapshotRequest, TypeRequest, Wanted, take_snapshot
 from driftwatch.errors import ClusterError, truncate
 from driftwatch.model import (
     LiveSnapshot,
@@ -87,8 +88,10 @@ class WatchScope:
 
     def covers(self, key: ResourceKey) -> bool:
         """Whether an object with ``key`` would be seen by this scope."""
-        return key.group_kind == self.read.group_kind and (
-            self.namespace is None or key.namespace == self.namespace
+        return (
+            key.group_kind == self.read.group_kind
+            and (self.namespace is None or key.namespace == self.namespace)
+            and self.read.covers(key.namespace)
         )
 
     def display(self) -> str:
@@ -183,7 +186,7 @@ def relist_scope(
     client: ReadOnlyClient,
     scope: WatchScope,
     *,
-    keep: Keep | None,
+    keep: Wanted | None,
     redact: Redact,
     page_size: int = 500,
 ) -> tuple[TypeRead, dict[ResourceKey, Manifest]]:
@@ -203,12 +206,18 @@ def relist_scope(
         concurrency=1,
         openapi=False,
     )
-    snapshot = take_snapshot(client, request, keep=keep, retry=RetryPolicy(attempts=3))
+    snapshot = take_snapshot(
+        client,
+        request,
+        wanted=keep,
+        hold=lambda body: redact(trimmed(body)),
+        retry=RetryPolicy(attempts=3),
+    )
     fresh = snapshot.types.get(read.group_kind)
     if fresh is None or fresh.state is not ReadState.COMPLETE or not fresh.resource_version:
         error = fresh.error if fresh is not None else None
         raise ClusterError(f"re-listing {scope.display()} failed: {error or 'not read'}")
-    return fresh, {key: redact(body) for key, body in snapshot.objects.items()}
+    return fresh, snapshot.objects
 
 
 class ScopeWatch:
@@ -218,10 +227,10 @@ class ScopeWatch:
         self,
         client: WatchClient,
         scope: WatchScope,
-        resource_version: str,
+        resource_version: str | None,
         sink: WatchSink,
         *,
-        keep: Keep | None,
+        keep: Wanted | None,
         redact: Redact,
         settings: WatchSettings = WatchSettings(),
         name: str = "",
@@ -251,6 +260,11 @@ class ScopeWatch:
     def healthy(self) -> bool:
         """True while the stream is open and no error happened since it opened."""
         return self._healthy
+
+    @property
+    def alive(self) -> bool:
+        """Whether its thread runs (False once it ended, for whatever reason)."""
+        return self._thread.is_alive()
 
     def start(self) -> ScopeWatch:
         """Start watching."""
@@ -282,6 +296,14 @@ class ScopeWatch:
         self._healthy = True
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception:  # ended for a reason of its own: whoever supervises restarts it
+            log.exception("watch of %s ended unexpectedly", self.scope.display())
+        finally:
+            self._healthy = False
+
+    def _loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
@@ -360,7 +382,9 @@ class ScopeWatch:
                 redacted = self.redact(body)
                 del body, obj, event  # not freed yet: _stream's loop drops the last reference
                 key = key_of(redacted)
-                wanted = kind != "DELETED" and (self.keep is None or self.keep(key, redacted))
+                wanted = kind != "DELETED" and (
+                    self.keep is None or self.keep(key, redacted.get("metadata") or {})
+                )
                 self.sink.changed(self.scope, key, redacted if wanted else None, version)
             if version:
                 self._rv = version

@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from driftwatch.config.model import Config
+from driftwatch.config.model import Config, UnknownClusterError
 from driftwatch.errors import ConfigError, truncate
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -167,6 +167,11 @@ def _validation_problems(root: Node, error: ValidationError) -> list[tuple[int, 
     for err in error.errors():
         loc = tuple(err["loc"])
         kind = err["type"]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, UnknownClusterError):
+            node = _locate(root, ("targets", cause.index, "cluster"), want_key=False)
+            problems.append((_line(node), f"targets[{cause.index}].cluster: {cause}"))
+            continue
         node = _locate(root, loc, want_key=kind == "extra_forbidden")
         path = _key_path(loc)
         if kind == "extra_forbidden":
@@ -174,7 +179,7 @@ def _validation_problems(root: Node, error: ValidationError) -> list[tuple[int, 
         elif kind == "missing":
             message = f"{path}: required key is missing"
         else:
-            message = f"{path}: {err['msg']}"
+            message = f"{path}: {str(err['msg']).removeprefix('Value error, ')}"
         problems.append((_line(node), message))
     return problems
 

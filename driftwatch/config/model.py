@@ -111,9 +111,13 @@ class Cluster(_Model):
     snapshot: str | None = None
     """A saved snapshot or ``kubectl get -o json`` dump instead of a live cluster."""
     timeout: Duration = 30.0
+    deadline: Annotated[float, Field(gt=0)] = 60.0
+    """Overall time one run may spend reading this cluster; what is not read by then is unknown."""
     page_size: int = Field(default=500, ge=1, le=10000)
+    list_max_age: Duration = 30.0
+    """Seconds a list of a type is reused by every target of this cluster (0: never)."""
 
-    @field_validator("timeout", mode="before")
+    @field_validator("timeout", "deadline", "list_max_age", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float:
         return parse_duration(value)  # type: ignore[arg-type]
@@ -167,8 +171,11 @@ class AlertmanagerSink(_Model):
     timeout: Duration = 10.0
     external_url: str | None = None
     """driftwatch's own URL, for links in alerts and ``generatorURL``."""
+    sync_lag: Duration = 3600.0
+    """How long ``git`` drift (a commit not yet applied) lasts before it is sent, as the
+    DriftwatchGitSyncLag rule's ``for:``; ``cluster`` drift is sent at once."""
 
-    @field_validator("resend_interval", "timeout", mode="before")
+    @field_validator("resend_interval", "timeout", "sync_lag", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float:
         return parse_duration(value)  # type: ignore[arg-type]
@@ -190,6 +197,31 @@ class ServerOptions(_Model):
     token_file: str | None = None
     """Bearer token for /api/* (file content); unset: /api/* is open."""
     max_drift_series: int = Field(default=2000, ge=0)
+    external_url: str | None = None
+    """driftwatch's own URL as people reach it (``https://driftwatch.example.com``): the
+    base of the page links in alerts; also ``alertmanager.externalUrl``'s default."""
+    grafana_url: str | None = None
+    """Grafana's base URL, for the pages' links to the target dashboard."""
+    git_web: dict[str, Literal["github", "gitlab", "bitbucket", "gitea"]] = Field(
+        default_factory=dict
+    )
+    """Self-hosted Git web UIs by host name (``git.acme.corp: gitea``), for file links;
+    github/gitlab/bitbucket/gitea/codeberg hosts are recognised by name."""
+
+    @field_validator("external_url", "grafana_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, not {value!r}")
+        return value
+
+
+class UnknownClusterError(ValueError):
+    """A target names a cluster that ``clusters:`` does not define (``index``: the target's)."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 class Config(_Model):
@@ -217,9 +249,13 @@ class Config(_Model):
         if dupes:
             raise ValueError(f"target names must be unique: {', '.join(dupes)}")
         known = {c.name for c in self.clusters} | {"default"}
-        for target in self.targets:
+        for index, target in enumerate(self.targets):
             if target.cluster not in known:
-                raise ValueError(f"target {target.name!r} names unknown cluster {target.cluster!r}")
+                raise UnknownClusterError(
+                    f"target {target.name!r} names unknown cluster {target.cluster!r}; "
+                    f"clusters: defines {', '.join(sorted(known))}",
+                    index,
+                )
         return self
 
     def cluster_for(self, target: Target) -> Cluster:

@@ -54,10 +54,7 @@ class HistoryStore:
 
     def path(self, target: str) -> Path:
         """The state file of ``target`` (names that are not safe file names are hashed)."""
-        if _SAFE_NAME.match(target) and target not in {".", ".."}:
-            return self.directory / f"{target}.json"
-        digest = hashlib.sha256(target.encode()).hexdigest()[:24]
-        return self.directory / f"target-{digest}.json"
+        return target_file(self.directory, target)
 
     def targets(self) -> list[str]:
         """Targets that have a state file (read from the files; unreadable ones skipped)."""
@@ -147,6 +144,14 @@ class HistoryStore:
             for k, o in self.get(target).objects.items()
             if o.drifted and o.first_seen_drifted is not None
         }
+
+
+def target_file(directory: Path, target: str) -> Path:
+    """``directory/<target>.json``; names that are not safe file names are hashed."""
+    if _SAFE_NAME.match(target) and target not in {".", ".."}:
+        return directory / f"{target}.json"
+    digest = hashlib.sha256(target.encode()).hexdigest()[:24]
+    return directory / f"target-{digest}.json"
 
 
 def atomic_write(path: Path, payload: bytes) -> None:

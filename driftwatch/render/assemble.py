@@ -109,11 +109,15 @@ def assemble(
     *,
     default_namespace: str | None,
     errors: Iterable[SourceError] = (),
+    flattened: bool = False,
 ) -> DesiredSet:
-    """Build the desired set of ``target`` from rendered documents (see module doc)."""
+    """Build the desired set of ``target`` from rendered documents (see module doc).
+
+    ``flattened``: the documents went through ``flatten_lists`` already (the parse cache).
+    """
     desired = DesiredSet(target=target, errors=list(errors))
     valid: list[RenderedDoc] = []
-    for doc in flatten_lists(docs):
+    for doc in docs if flattened else flatten_lists(docs):
         problem = _invalid(doc.body)
         if problem is None:
             valid.append(doc)

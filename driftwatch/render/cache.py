@@ -9,7 +9,15 @@ stored ``DesiredSet`` by a SHA-256 over exactly those.
 Entries are pickles (protocol 5) on disk, written atomically, so a restarted
 service reuses them; the latest entry per target is also kept in memory.  The
 cache directory is driftwatch's own (created 0700): a pickle is code, never
-load one from a directory others can write.  Kustomize remote bases and Helm
+load one from a directory others can write.
+
+**No Secret value is ever written here.**  A rendered set can hold values the
+repository does not (Helm values files outside it, ``helm.set``), so only a set
+whose Secret data and sensitive annotations were already replaced by keyed
+fingerprints (``driftwatch.redact``) goes to disk, and its key names the
+redaction (key id and sensitive annotations), so a set fingerprinted under
+another key is never served.  An unredacted set (``driftwatch render
+--show-secrets``) is kept in memory only.  Kustomize remote bases and Helm
 ``lookup`` are not inputs driftwatch can see; a kustomization that pulls
 remote bases is re-rendered only when the commit changes.
 """
@@ -88,11 +96,17 @@ class RenderCache:
             self._memory[target] = (key, stored)
         return _copy(stored)
 
-    def store(self, key: str, desired: DesiredSet) -> None:
-        """Keep ``desired`` for ``key`` (best effort: a full disk only costs a re-render)."""
+    def store(self, key: str, desired: DesiredSet, *, persist: bool = True) -> None:
+        """Keep ``desired`` for ``key`` (best effort: a full disk only costs a re-render).
+
+        ``persist=False`` keeps it in memory only: the caller passes it for any
+        set that may still hold Secret values (see the module doc).
+        """
         stored = replace(desired, from_cache=False)
         with self._lock:
             self._memory[desired.target] = (key, stored)
+        if not persist:
+            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=_SUFFIX)

@@ -25,9 +25,10 @@ from driftwatch.render.yamlload import (
     DEFAULT_LIMITS,
     Limits,
     YamlLoadError,
+    decode,
     load_documents,
     load_json,
-    read_text,
+    read_bytes,
 )
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -84,10 +85,21 @@ def parse_file(
         if target != root and root not in target.parents:
             return [], [YamlLoadError(display, "symbolic link points outside the repository")]
     try:
-        text = read_text(path, display, limits)
+        data = read_bytes(path, display, limits)
     except YamlLoadError as e:
         return [], [e]
-    if path.name.lower().endswith(".json"):
+    return parse_blob(data, display, limits)
+
+
+def parse_blob(
+    data: bytes, display: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[RenderedDoc], list[YamlLoadError]]:
+    """Parse one manifest file's bytes (JSON when ``display`` ends in ``.json``, else YAML)."""
+    try:
+        text = decode(data, display, limits)
+    except YamlLoadError as e:
+        return [], [e]
+    if display.lower().endswith(".json"):
         parsed, errors = load_json(text, display)
     else:
         parsed, errors = load_documents(text, display, limits)

@@ -28,6 +28,14 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from driftwatch.errors import truncate
+from driftwatch.render.yamlbuild import (
+    INTERN_MAX,
+    KEY_AS_TEXT,
+    STR_TAG,
+    UnusualDocumentError,
+    build,
+    text_of,
+)
 
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -56,6 +64,11 @@ class YamlLoadError(Exception):
         self.message = message
         self.line = line
 
+    @classmethod
+    def too_large(cls, file: str, size: int, limits: Limits) -> YamlLoadError:
+        """A file refused by its size, before it is read."""
+        return cls(file, f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit")
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedDoc:
@@ -71,16 +84,33 @@ class ParsedDoc:
 class _ManifestLoader(_BASE_LOADER):  # type: ignore[misc]
     """Safe loader whose timestamps and ``!!binary`` stay text, as Kubernetes reads them."""
 
+    def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> str:
+        """PyYAML's implicit tag resolution, remembered per short plain scalar.
 
-_STR_TAG = "tag:yaml.org,2002:str"
-_KEY_RETAG = frozenset(
-    f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null", "timestamp", "binary")
-)
-"""Mapping keys with these tags are read as their text (JSON keys are strings)."""
+        The composer asks once per scalar and the answer depends on the text
+        only (this loader has no path resolvers): ``apps/v1``, ``TCP`` or
+        ``80`` need not be matched against every regular expression again.
+        """
+        if kind is not ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        if not implicit[0]:
+            return _STR_TAG  # quoted or block scalar: a string
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = str(super().resolve(kind, value, implicit))
+            if len(value) <= _INTERN_MAX and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                _PLAIN_TAGS[value] = tag
+        return tag
 
 
-def _scalar_text(loader: Any, node: ScalarNode) -> str:
-    return str(node.value)
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 100_000
+
+
+_STR_TAG = STR_TAG
+_KEY_RETAG = KEY_AS_TEXT
+_INTERN_MAX = INTERN_MAX
+_scalar_text = text_of
 
 
 def _shared_str(loader: Any, node: ScalarNode) -> str:
@@ -93,7 +123,6 @@ def _shared_str(loader: Any, node: ScalarNode) -> str:
     return sys.intern(value) if len(value) <= _INTERN_MAX else value
 
 
-_INTERN_MAX = 64
 _ManifestLoader.add_constructor(_STR_TAG, _shared_str)
 _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _scalar_text)
 _ManifestLoader.add_constructor("tag:yaml.org,2002:binary", _scalar_text)
@@ -101,16 +130,18 @@ _ManifestLoader.add_constructor("tag:yaml.org,2002:binary", _scalar_text)
 
 def read_text(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """The UTF-8 text of ``path``, refusing oversize, binary and non-UTF-8 files."""
+    return decode(read_bytes(path, display, limits), display, limits)
+
+
+def read_bytes(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The bytes of ``path``, refusing a file over the size limit before reading it."""
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
-            raise YamlLoadError(
-                display, f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit"
-            )
-        data = path.read_bytes()
+            raise YamlLoadError.too_large(display, size, limits)
+        return path.read_bytes()
     except OSError as e:
         raise YamlLoadError(display, f"cannot read: {e.strerror or e}") from e
-    return decode(data, display, limits)
 
 
 def decode(data: bytes, display: str, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -148,8 +179,7 @@ def load_documents(
             node = loader.get_node()
             line = node.start_mark.line + 1 if node.start_mark is not None else None
             try:
-                _check_tree(node, display, limits, check_aliases)
-                data = loader.construct_document(node)
+                data = _construct(loader, node, display, limits, check_aliases)
             except YamlLoadError as e:
                 errors.append(e)
                 loader.constructed_objects = {}
@@ -174,6 +204,17 @@ def load_documents(
     finally:
         loader.dispose()
     return docs, errors
+
+
+def _construct(loader: Any, node: Node, display: str, limits: Limits, aliases: bool) -> Any:
+    """The document's data: the one-pass builder, or the checked path when it needs more."""
+    if not aliases:
+        try:
+            return build(loader, node, limits.max_depth)
+        except UnusualDocumentError:
+            pass  # the checked path below gives the exact error, or constructs what is unusual
+    _check_tree(node, display, limits, aliases)
+    return loader.construct_document(node)
 
 
 def _problem(e: yaml.MarkedYAMLError) -> str:

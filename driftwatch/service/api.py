@@ -27,9 +27,10 @@ from typing import Any
 from driftwatch.config.model import Config, parse_duration
 from driftwatch.config.sharding import Shard
 from driftwatch.errors import DriftwatchError, truncate
-from driftwatch.model import DriftState, ObjectDrift, ResourceKey
+from driftwatch.model import DRIFT_STATES, Direction, DriftState, ObjectDrift, ResourceKey
 from driftwatch.run import TargetRun
 from driftwatch.service.audit import Audit
+from driftwatch.service.shared_watch import WatchHealth, health_rows
 from driftwatch.service.state import LatestState, TargetState
 from driftwatch.sinks.http_api import ApiError
 from driftwatch.sinks.metrics import CONTENT_TYPE, MetricsStore, public_url
@@ -54,6 +55,8 @@ class ApiView:
     next_runs: Callable[[], dict[str, float | None]] = dict
     refresh: Callable[[str], bool] | None = None
     """Asks for a run of a target now (the service's ``WatchManager.request_run``)."""
+    watch_health: Callable[[], list[WatchHealth]] | None = None
+    """The shared watches' health (the service's ``WatchManager.health``)."""
     shard: Shard | None = None
     """This replica's shard (``config`` then holds only its targets); None: not sharded."""
     all_targets: tuple[str, ...] = ()
@@ -67,6 +70,19 @@ class ApiView:
         if self.shard is not None and not self.config.targets:
             return True, f"ready: shard {self.shard} owns no target"
         return False, "no target has produced a report yet"
+
+    def ready_detail(self) -> dict[str, Any]:
+        """What ``/readyz`` adds: each shared watch and whether it is up.
+
+        A watch that is down does not make the service unready: full runs still
+        report, and its type is not trusted as watched meanwhile.
+        """
+        if self.watch_health is None:
+            return {}
+        health = self.watch_health()
+        if not health:
+            return {}
+        return {"watches": health_rows(health), "watches_down": sum(not h.up for h in health)}
 
     def metrics(self) -> tuple[bytes, str]:
         """The Prometheus exposition."""
@@ -108,7 +124,12 @@ class ApiView:
         if wanted is not None and wanted not in names:
             raise ApiError(404, f"no target {truncate(wanted, 64)!r}")
         all_objects = _flag(params.get("all"), "all")
-        select = _selector(params.get("namespace"), params.get("kind"), params.get("name"))
+        select = _selector(
+            params.get("namespace"),
+            params.get("kind"),
+            params.get("name"),
+            _direction(params.get("direction")),
+        )
         now = time.time()
         entries = []
         for name in names if wanted is None else [wanted]:
@@ -213,10 +234,23 @@ def run_to_json(run: TargetRun) -> dict[str, Any]:
     }
 
 
+def _direction(value: str | None) -> Direction | None:
+    """``?direction=cluster|git|both|unknown`` (empty: any)."""
+    if not value:
+        return None
+    try:
+        return Direction(value)
+    except ValueError:
+        raise ApiError(400, "direction must be cluster, git, both or unknown") from None
+
+
 def _selector(
-    namespace: str | None, kind: str | None, name: str | None = None
+    namespace: str | None,
+    kind: str | None,
+    name: str | None = None,
+    direction: Direction | None = None,
 ) -> Callable[[ObjectDrift], bool] | None:
-    if not namespace and not kind and not name:
+    if not namespace and not kind and not name and direction is None:
         return None
     kind_l = (kind or "").lower()
 
@@ -225,6 +259,10 @@ def _selector(
         if namespace and key.namespace != namespace:
             return False
         if name and key.name != name:
+            return False
+        if direction is not None and (
+            obj.state not in DRIFT_STATES or obj.direction is not direction
+        ):
             return False
         if kind_l and kind_l not in (key.kind.lower(), key.group_kind.display().lower()):
             return False

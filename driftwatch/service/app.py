@@ -23,18 +23,22 @@ from types import FrameType
 from driftwatch.config.model import Config
 from driftwatch.config.sharding import Shard
 from driftwatch.errors import ConfigError, DriftwatchError, truncate
+from driftwatch.history.counts import DriftCountSeries
 from driftwatch.logs import log_context
 from driftwatch.run import RunStatus, Sink, Stage, TargetRun
 from driftwatch.service.api import ApiView
 from driftwatch.service.audit import Audit
 from driftwatch.service.drift_age import DriftAgeTracker, HistoryFirstSeen
+from driftwatch.service.run_log import log_run
 from driftwatch.service.runner import Runner, RunnerFactory
 from driftwatch.service.scheduler import TargetScheduler, interval_of, trigger_for
 from driftwatch.service.state import LatestState
 from driftwatch.service.watch import WatchManager, WatchOptions
+from driftwatch.service.web_source import ServiceWebSource
 from driftwatch.sinks.alertmanager import AlertmanagerNotifier
 from driftwatch.sinks.http_api import ApiServer, parse_listen
 from driftwatch.sinks.metrics import MetricsStore
+from driftwatch.sinks.web.app import WebApp
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,7 @@ class Service:
         sinks: Sequence[Sink] = (),
         metrics: MetricsStore | None = None,
         audit: Audit | None = None,
+        series: DriftCountSeries | None = None,
     ) -> None:
         self.options = options
         self._factory = runner_factory
@@ -92,6 +97,8 @@ class Service:
         self.audit = audit
         self.state = LatestState()
         self.ages = DriftAgeTracker()
+        self.series = series or DriftCountSeries()
+        """Drift counts per run, for the overview's chart."""
         lookup = (
             HistoryFirstSeen(audit.history, self.ages).first_seen
             if audit is not None
@@ -132,11 +139,17 @@ class Service:
             token=read_token(options.token_file or config.server.token_file),
             next_runs=self._scheduler.next_run_times,
             refresh=self.watch.request_run,
+            watch_health=self.watch.health,
             shard=options.shard,
             all_targets=every_target,
         )
+        self.metrics.watch_health = self.watch.health_rows
         host, port = parse_listen(options.listen or config.server.listen)
-        self.http = ApiServer(self.view, host, port)
+        self.pages = WebApp(
+            ServiceWebSource(self.view, self.series),
+            external_url=lambda: self._config.server.external_url,
+        )
+        self.http = ApiServer(self.view, host, port, pages=self.pages)
 
     @property
     def config(self) -> Config:
@@ -152,6 +165,16 @@ class Service:
         self._scheduler.start()
         host, port = self.http.address
         log.info("serving on %s:%d with %d target(s)", host, port, len(self._config.targets))
+        log.info("drift pages at %s", self.page_url())
+
+    def page_url(self) -> str:
+        """Where a person opens the pages: the external URL, else this listener's address."""
+        if self._config.server.external_url:
+            return self._config.server.external_url.rstrip("/") + "/"
+        host, port = self.http.address
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
     def stop(self, grace_period: float | None = None) -> bool:
         """Stop scheduling, wait for running checks (up to the grace period), stop HTTP.
@@ -274,6 +297,7 @@ class Service:
         self.view.config, self.view.token = config, token
         self.state.set_targets(names)
         self.ages.forget(set(names))
+        self.series.forget(names)
         self.metrics.configure(config, {t.name: interval_of(t) for t in config.targets})
         self._apply_alerts(config)
         self.watch.sync(config)
@@ -281,7 +305,7 @@ class Service:
 
     def _apply_alerts(self, config: Config) -> None:
         """(Re)build direct Alertmanager delivery when its configuration changed."""
-        wanted = (config.alertmanager, config.instance)
+        wanted = (config.alertmanager, config.instance, config.server.external_url)
         if wanted == self._alerts_for:
             return
         if self._alerts is not None:
@@ -317,12 +341,7 @@ class Service:
                 run = self._run_once(runner, name)
                 with log_context(trace_id=run.trace_id):
                     self._emit(run)
-                    log.info(
-                        "run %s in %.1fs",
-                        run.status.value,
-                        run.duration,
-                        extra={"status": run.status.value, "error": run.error},
-                    )
+                    log_run(log, run)
                 self.watch.after_run(name, runner, run)
             return True
         finally:
@@ -353,6 +372,10 @@ class Service:
     def _emit(self, run: TargetRun) -> None:
         began = time.monotonic()
         self.ages.emit(run)
+        try:
+            self.series.emit(run)
+        except Exception:
+            log.exception("drift count series failed")
         if self.audit is not None:
             try:
                 self.audit.emit(run)

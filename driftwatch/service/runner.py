@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from driftwatch.config.model import Config
-from driftwatch.model import DesiredSet, ResourceKey
 from driftwatch.pipeline import Compared, Pipeline
 from driftwatch.run import TargetRun
 from driftwatch.sinks.tracing import Tracer
@@ -44,11 +43,6 @@ class WatchRunner(Runner, Protocol):
 
     def take_compared(self, target_name: str) -> Compared | None:
         """The desired set, live snapshot and judge of the last report (handed over once)."""
-
-    def keeper(
-        self, target_name: str, desired: DesiredSet
-    ) -> Callable[[ResourceKey, dict[str, Any]], bool]:
-        """Which live objects the comparison of ``target_name`` needs."""
 
 
 RunnerFactory = Callable[[Config], Runner]

@@ -1,8 +1,10 @@
 """One target's watch mode: its watched live set, its watch streams and its applier thread.
 
 After a full run with a report, :meth:`TargetWatch.resume` takes the run's desired
-set and (redacted) live snapshot and opens a watch per scope from the snapshot's
-resourceVersions.  Watch threads only record changes — the latest per object, so
+set and (redacted) live snapshot and subscribes to the shared watch of each type it
+read (``driftwatch.service.shared_watch``: one per cluster and type, whatever the
+number of targets), never taking an event older than the snapshot's resourceVersions.
+Watch threads only record changes — the latest per object, so
 memory is bounded by the number of objects, never by the number of events — and
 wake the applier.  The applier takes everything pending, applies it to the live
 set, compares only the touched objects again, patches the previous report and
@@ -26,25 +28,19 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from driftwatch.cluster.connect import api_client_for
-from driftwatch.cluster.watching import (
-    Redact,
-    ScopeWatch,
-    WatchClient,
-    WatchScope,
-    WatchSettings,
-    scopes_of,
-    stop_all,
-)
+from driftwatch.cluster.cache import trimmed
+from driftwatch.cluster.watching import Redact, WatchScope, WatchSettings
 from driftwatch.compare.engine import KeyComparer
 from driftwatch.config.model import Cluster
-from driftwatch.errors import DriftwatchError, truncate
+from driftwatch.errors import truncate
 from driftwatch.logs import log_context
-from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ResourceKey, TypeRead
+from driftwatch.model import DesiredSet, LiveSnapshot, Manifest, ObjectDrift, ResourceKey, TypeRead
 from driftwatch.pipeline import Compared
 from driftwatch.run import RunStatus, TargetRun
+from driftwatch.service.shared_watch import SharedWatches, Subscription
 from driftwatch.service.watch_report import (
     Change,
     FrozenScope,
@@ -72,6 +68,8 @@ class Basis:
     comparer: KeyComparer
     keep: Keep
     redact: Redact
+    direct: Callable[[list[ObjectDrift]], list[ObjectDrift]] = list
+    """Decides which side moved for re-compared objects (``Pipeline.direct``)."""
 
 
 class TargetWatch:
@@ -84,17 +82,19 @@ class TargetWatch:
         emit: Emit,
         metrics: MetricsStore,
         settings: WatchSettings,
+        shared: SharedWatches,
     ) -> None:
         self.name = name
         self._emit = emit
         self._metrics = metrics
         self._settings = settings
+        self._shared = shared
         self._apply_lock = threading.Lock()
         self._cond = threading.Condition()
         self._changes: dict[ResourceKey, Change] = {}
         self._relisted: dict[WatchScope, tuple[TypeRead, dict[ResourceKey, Manifest]]] = {}
         self._basis: Basis | None = None
-        self._watches: list[ScopeWatch] = []
+        self._watches: list[Subscription] = []
         self._frozen: list[FrozenScope] = []
         self._requests: Counter[tuple[str, str]] = Counter()
         self._paused = True
@@ -137,10 +137,9 @@ class TargetWatch:
         with self._apply_lock:
             self._paused = True
             watches, self._watches = self._watches, []
-            stop_all(watches)
-            self._frozen = [FrozenScope(w.scope, w.resource_version, w.healthy) for w in watches]
             for watch in watches:
-                self._requests.update(watch.request_counts())
+                watch.close()
+            self._frozen = [FrozenScope(w.scope, w.resource_version, w.healthy) for w in watches]
             basis = self._basis
             if basis is not None:
                 self._drain(basis)
@@ -165,7 +164,7 @@ class TargetWatch:
                     log.info("not watching while the full run fails", extra={"target": self.name})
                 return
             desired, live, judge = compared
-            keep = runner.keeper(self.name, desired)
+            keep = runner.wanted(self.name, desired)
             if old is not None and frozen:
                 missed = mismatches(old.live, frozen, live, old.keep, keep)
                 if missed:
@@ -182,44 +181,31 @@ class TargetWatch:
             self._basis = basis = Basis(
                 desired, live, run, KeyComparer(judge), keep, runner.hasher.redact
             )
+            basis.direct = partial(runner.direct, self.name, desired, live)
             self._paused = False
-            self._watches = self._open(basis, cluster)
+            self._watches = self._subscribe(basis, cluster, runner)
 
-    def _open(self, basis: Basis, cluster: Cluster) -> list[ScopeWatch]:
-        settings = WatchSettings(
-            timeout_seconds=self._settings.timeout_seconds,
-            backoff_base=self._settings.backoff_base,
-            backoff_max=self._settings.backoff_max,
-            page_size=cluster.page_size,
-        )
-        watches: list[ScopeWatch] = []
-        for scope in scopes_of(basis.live):
-            try:
-                client = WatchClient(api_client_for(cluster), timeout=cluster.timeout)
-            except DriftwatchError as e:
-                log.error("cannot watch: %s", truncate(str(e)), extra={"target": self.name})
-                break
-            watches.append(
-                ScopeWatch(
-                    client,
-                    scope,
-                    scope.read.resource_version or "",
-                    self,
-                    keep=basis.keep,
-                    redact=basis.redact,
-                    settings=settings,
-                    name=f"{self.name}-{scope.read.group_kind.kind}",
-                ).start()
-            )
-        log.debug("watching %d scope(s)", len(watches), extra={"target": self.name})
-        return watches
+    def _subscribe(self, basis: Basis, cluster: Cluster, runner: Any) -> list[Subscription]:
+        """Feed this target from the shared watch of each type its full run read completely."""
+        cache = runner.cluster_cache(cluster)
+        redact = basis.redact
+
+        def hold(body: Manifest) -> Manifest:
+            return redact(trimmed(body))
+
+        subs: list[Subscription] = []
+        for read in basis.live.types.values():
+            subs.extend(self._shared.subscribe(cluster, cache, read, self, basis.keep, hold))
+        log.debug("watching %d type(s)", len(subs), extra={"target": self.name})
+        return subs
 
     def close(self) -> None:
         """Stop watching for good (target removed, or the service stops)."""
         with self._apply_lock:
             self._closed = self._paused = True
             watches, self._watches = self._watches, []
-            stop_all(watches)
+            for watch in watches:
+                watch.close()
             self._basis = None
         with self._cond:
             self._changes.clear()
@@ -228,7 +214,7 @@ class TargetWatch:
 
     @property
     def watching(self) -> int:
-        """How many scopes are watched now."""
+        """How many shared watches feed this target now."""
         return len(self._watches)
 
     @property
@@ -290,12 +276,11 @@ class TargetWatch:
         touched = self._drain(basis)
         if not touched or basis.run.report is None:
             return
-        verdicts = basis.comparer.compare(basis.desired, basis.live, touched)
+        verdicts = basis.direct(basis.comparer.compare(basis.desired, basis.live, touched))
         report = patch_report(basis.run.report, touched, verdicts)
         if report is None:
             return
-        for watch in self._watches:
-            self._requests.update(watch.request_counts())
+        self._requests.update(self._shared.request_counts())
         requests, self._requests = self._requests, Counter()
         run = watch_run(basis.run, report, started, time.perf_counter() - began, requests)
         basis.run = run

@@ -30,6 +30,7 @@ from driftwatch.run import TargetRun
 from driftwatch.service.git_poll import GitPoller
 from driftwatch.service.runner import Runner, WatchRunner
 from driftwatch.service.scheduler import interval_of
+from driftwatch.service.shared_watch import SharedWatches, WatchHealth
 from driftwatch.service.target_watch import Emit, TargetWatch
 from driftwatch.sinks.metrics import MetricsStore
 
@@ -70,6 +71,8 @@ class WatchManager:
         self._queued: set[str] = set()
         self._closed = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="driftwatch-request")
+        self.shared = SharedWatches(self.options.watch)
+        """One watch per (cluster, type), feeding every watching target."""
 
     # ------------------------------------------------------------------ configuration
 
@@ -89,8 +92,21 @@ class WatchManager:
             for name, target in wanted.items():
                 if target.watch and name not in self._watches:
                     self._watches[name] = TargetWatch(
-                        name, emit=self._emit, metrics=self._metrics, settings=self.options.watch
+                        name,
+                        emit=self._emit,
+                        metrics=self._metrics,
+                        settings=self.options.watch,
+                        shared=self.shared,
                     )
+        self.shared.prune({c.name for c in config.clusters} | {t.cluster for t in config.targets})
+
+    def health(self) -> list[WatchHealth]:
+        """The health of every shared watch (``/readyz``)."""
+        return self.shared.health()
+
+    def health_rows(self) -> list[tuple[str, str, str, bool, int]]:
+        """(cluster, group, kind, up, restarts) per shared watch (``driftwatch_watch_up``)."""
+        return [(h.cluster, h.group, h.kind, h.up, h.restarts) for h in self.shared.health()]
 
     def target_watch(self, name: str) -> TargetWatch | None:
         """The watch state of ``name`` (None unless it watches)."""
@@ -187,4 +203,5 @@ class WatchManager:
             poller.stop()
         for watch in watches.values():
             watch.close()
+        self.shared.close()
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from driftwatch.cluster.watching import WatchScope
 from driftwatch.compare.ignore import hpa_targets, is_hpa
@@ -31,7 +32,8 @@ from driftwatch.model import (
 )
 from driftwatch.run import Stage, TargetRun
 
-Keep = Callable[[ResourceKey, Manifest], bool]
+Keep = Callable[[ResourceKey, Mapping[str, Any]], bool]
+"""A target's pure ``wanted(key, metadata)`` filter."""
 
 
 def version_of(body: Mapping[str, object] | None) -> str | None:
@@ -150,6 +152,7 @@ def watch_run(
         git_stale=base.git_stale,
         render_skipped=True,
         api_requests=requests,
+        watch_update=True,
     )
 
 
@@ -198,9 +201,9 @@ def mismatches(
                 keys.update(listed)
         for key in sorted(keys):
             was, now = watched.objects.get(key), fresh.objects.get(key)
-            if was is None and now is not None and not old_keep(key, now):
+            if was is None and now is not None and not old_keep(key, now.get("metadata") or {}):
                 continue
-            if now is None and was is not None and not new_keep(key, was):
+            if now is None and was is not None and not new_keep(key, was.get("metadata") or {}):
                 continue
             if version_of(was) == version_of(now) and (was is None) == (now is None):
                 continue

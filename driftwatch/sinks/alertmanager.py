@@ -1,8 +1,11 @@
 """Direct delivery of drift alerts to Alertmanager (API v2), without Prometheus.
 
-One alert per drifted object of a target's latest report (``alertname``
-DriftwatchResourceDrifted, -Missing or -Unmanaged, as the Prometheus rules
-name them).  The sink keeps, in memory, which alerts are active and when each
+One alert per drifted object of a target's latest report, named as the
+Prometheus rules name them: DriftwatchHandEdit for drift that moved in the
+cluster (direction ``cluster``/``both``), sent at once; DriftwatchGitSyncLag for
+a Git change not yet applied (``git``), sent only once it has lasted
+``syncLag``; DriftwatchResourceDrifted, -Missing or -Unmanaged when the
+direction is unknown.  The sink keeps, in memory, which alerts are active and when each
 first fired (``startsAt``); firing alerts are re-sent on every run and at
 least every ``resendInterval`` with ``endsAt`` a few intervals ahead (as
 Prometheus does, so they expire if driftwatch dies); an alert whose drift has
@@ -26,15 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftwatch.config.model import AlertmanagerSink, Config
-from driftwatch.model import ObjectDrift, ResourceKey
+from driftwatch.model import Direction, ObjectDrift, ResourceKey
 from driftwatch.run import RunStatus, TargetRun
 from driftwatch.sinks.alertmanager_delivery import DeliveryHook, DeliveryWorker, Postable
 from driftwatch.sinks.alertmanager_payload import (
     alert_annotations,
     alert_labels,
-    drift_url,
     rfc3339,
 )
+from driftwatch.sinks.web.routes import object_url
 
 EXPIRY_INTERVALS = 4
 """A firing alert expires this many resend intervals after it was last sent."""
@@ -81,6 +84,9 @@ class AlertmanagerNotifier:
         self._resend = max(1.0, options.resend_interval)
         self._lock = threading.Lock()
         self._active: dict[str, dict[tuple[tuple[str, str], ...], _Alert]] = {}
+        self._sync_lag = options.sync_lag
+        self._waiting: dict[str, dict[tuple[tuple[str, str], ...], tuple[ResourceKey, float]]] = {}
+        """Sync-lag alerts not yet sent, with when each was first seen."""
         self._stop = threading.Event()
         self._workers = [
             DeliveryWorker(
@@ -106,7 +112,10 @@ class AlertmanagerNotifier:
         """The notifier a configuration asks for, or None when it lists no Alertmanager."""
         if not config.alertmanager.urls:
             return None
-        return cls(config.alertmanager, instance=config.instance, **kwargs)
+        options = config.alertmanager
+        if options.external_url is None and config.server.external_url:
+            options = options.model_copy(update={"external_url": config.server.external_url})
+        return cls(options, instance=config.instance, **kwargs)
 
     # ------------------------------------------------------------------ Sink
 
@@ -126,13 +135,28 @@ class AlertmanagerNotifier:
             return [alert.postable(expires) for alert in previous.values()]
         report = run.report
         current: dict[tuple[tuple[str, str], ...], _Alert] = {}
+        waiting = self._waiting.get(run.target, {})
+        still_waiting: dict[tuple[tuple[str, str], ...], tuple[ResourceKey, float]] = {}
         for obj in report.drifted:
             alert = self._alert_for(run.target, obj, now)
             ident = _identity(alert.labels)
             if ident in previous:
                 alert.starts_at = previous[ident].starts_at
+            elif obj.direction is Direction.GIT:
+                seen = waiting.get(ident, (obj.key, now))[1]
+                if now - seen < self._sync_lag:  # a deploy in progress: not yet an alert
+                    still_waiting[ident] = (obj.key, seen)
+                    continue
+                alert.starts_at = seen
             current[ident] = alert
         states = {obj.key: obj.state for obj in report.objects}
+        for ident, (key, seen) in waiting.items():
+            if ident not in still_waiting and report.keeps_previous(key, states.get(key)):
+                still_waiting[ident] = (key, seen)  # unknown is not absent: keep its clock
+        if still_waiting:
+            self._waiting[run.target] = still_waiting
+        else:
+            self._waiting.pop(run.target, None)
         resolved: list[_Alert] = []
         for ident, alert in previous.items():
             if ident in current:
@@ -154,7 +178,7 @@ class AlertmanagerNotifier:
             labels=alert_labels(target, obj, self._instance),
             annotations=alert_annotations(target, obj, external),
             starts_at=now,
-            generator_url=drift_url(external, target, obj.key) if external else None,
+            generator_url=object_url(external, target, obj.key) if external else None,
         )
 
     # ------------------------------------------------------------------ control

@@ -18,8 +18,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from driftwatch.errors import truncate
-from driftwatch.model import DriftState, FieldDrift, ObjectDrift, ResourceKey
+from driftwatch.model import Direction, DriftState, FieldDrift, ObjectDrift, ResourceKey
 from driftwatch.redact import is_core_secret, is_fingerprint, short_fingerprint
+from driftwatch.sinks.direction_text import commit_phrase, direction_phrase
+from driftwatch.sinks.web.routes import object_url
 
 RUNBOOK_BASE = "https://github.com/driftwatch/driftwatch/blob/main/docs/runbooks.md"
 
@@ -39,6 +41,33 @@ SUMMARIES: dict[DriftState, str] = {
     DriftState.UNMANAGED: "An object carries a target's ownership marker but is not in Git.",
 }
 
+HAND_EDIT = "DriftwatchHandEdit"
+"""``cluster``/``both`` drift of any kind: changed in the cluster, not through Git."""
+SYNC_LAG = "DriftwatchGitSyncLag"
+"""``git`` drift: Git changed, the applier has not applied it (sent after the sync-lag period)."""
+_BY_DIRECTION: dict[Direction, tuple[str, str, str]] = {
+    Direction.CLUSTER: (
+        HAND_EDIT,
+        "warning",
+        "A Kubernetes object was changed in the cluster, not through Git.",
+    ),
+    Direction.BOTH: (
+        HAND_EDIT,
+        "warning",
+        "A Kubernetes object was changed in the cluster, not through Git.",
+    ),
+    Direction.GIT: (SYNC_LAG, "info", "A Git change has not been applied to the cluster."),
+}
+
+
+def alert_kind(obj: ObjectDrift) -> tuple[str, str, str]:
+    """(alertname, severity, summary): by direction, and by state when the direction is unknown."""
+    known = _BY_DIRECTION.get(obj.direction)
+    if known is not None:
+        return known
+    return ALERTNAMES[obj.state], SEVERITIES[obj.state], SUMMARIES[obj.state]
+
+
 MAX_FIELDS = 20
 """Drifted fields listed in one alert; the rest are counted."""
 MAX_VALUE = 80
@@ -49,15 +78,17 @@ MAX_ANNOTATION = 4000
 def alert_labels(target: str, obj: ObjectDrift, instance: str | None = None) -> dict[str, str]:
     """The identity of one drifted object's alert (empty values left out, as in Prometheus)."""
     key = obj.key
+    alertname, severity, _ = alert_kind(obj)
     labels = {
-        "alertname": ALERTNAMES[obj.state],
-        "severity": SEVERITIES[obj.state],
+        "alertname": alertname,
+        "severity": severity,
         "target": target,
         "namespace": key.namespace,
         "group": key.group,
         "kind": key.kind,
         "name": key.name,
         "drift_type": obj.state.value,
+        "direction": obj.direction.value,
         "instance": instance or "",
     }
     return {k: v for k, v in labels.items() if v}
@@ -99,12 +130,16 @@ def alert_annotations(
             f"declare it; created by {created}, last changed by {last}."
         )
         changed_by = last
+    alertname, _, summary = alert_kind(obj)
     annotations = {
-        "summary": SUMMARIES[obj.state],
-        "description": description,
+        "summary": summary,
+        "description": f"{description} Which side moved: {direction_phrase(obj)}.",
         "changed_by": changed_by,
-        "runbook_url": f"{RUNBOOK_BASE}#{ALERTNAMES[obj.state].lower()}",
+        "direction": obj.direction.value,
+        "runbook_url": f"{RUNBOOK_BASE}#{alertname.lower()}",
     }
+    if obj.git_commit is not None:
+        annotations["git_commit"] = commit_phrase(obj.git_commit)
     if obj.created_by is not None:
         annotations["created_by"] = obj.created_by.described()
     if obj.fields:
@@ -112,6 +147,7 @@ def alert_annotations(
     if obj.origin is not None:
         annotations["git_source"] = obj.origin.display()
     if external_url:
+        annotations["object_url"] = object_url(external_url, target, key)
         annotations["drift_url"] = drift_url(external_url, target, key)
     return annotations
 
@@ -146,6 +182,8 @@ def _field_line(drift: FieldDrift, *, show_values: bool) -> str:
         line += f": {_value(drift.desired)} -> {_value(drift.live)}"
     if drift.attribution.manager is not None:
         line += f" by {drift.attribution.manager}"
+    if drift.direction is not Direction.UNKNOWN:
+        line += f" [{drift.direction.value}]"
     return line
 
 

@@ -10,6 +10,7 @@ never waits for a run or another request).  Routes::
     GET /api/v1/targets
     GET /api/v1/events      ?since=&type=&target=&resource=&limit=
     POST /api/v1/refresh    ?target=NAME or JSON {"target": NAME}: run it now (202)
+    everything else         the web pages (``driftwatch.sinks.web``), when given
 
 ``/api/*`` takes an optional bearer token (constant-time compare; a 401 says
 nothing but ``unauthorized``).  Without a token, ``POST /api/v1/refresh`` is
@@ -34,10 +35,12 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from driftwatch.config.sharding import Shard, owner_of
 from driftwatch.errors import ConfigError, truncate
+from driftwatch.sinks.web.http import PageHandler, WebRequest, WebResponse
+from driftwatch.sinks.web.routes import target_of
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +51,10 @@ JSON_TYPE = "application/json; charset=utf-8"
 REFRESH = "/api/v1/refresh"
 MAX_BODY = 4096
 """Largest accepted request body (the refresh webhook's JSON)."""
-TARGET_PAGES = "/targets/"
 """Web pages of one target live under ``/targets/NAME``: redirected to the replica running it."""
 
 _API_PARAMS: dict[str, frozenset[str]] = {
-    "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all"}),
+    "/api/v1/drift": frozenset({"target", "namespace", "kind", "name", "all", "direction"}),
     "/api/v1/targets": frozenset(),
     "/api/v1/events": frozenset({"since", "type", "target", "resource", "limit"}),
 }
@@ -72,6 +74,9 @@ class ApiBackend(Protocol):
 
     def ready(self) -> tuple[bool, str]:
         """Whether to answer 200 on /readyz, and why (not)."""
+
+    def ready_detail(self) -> dict[str, Any]:
+        """More /readyz fields (e.g. each watch's health); they do not change the status."""
 
     def metrics(self) -> tuple[bytes, str]:
         """The exposition and its content type."""
@@ -134,7 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         if urlsplit(self.path[:MAX_URL]).path.rstrip("/") != REFRESH:
-            self._not_allowed()
+            if not self._page("POST"):
+                self._not_allowed()
             return
         try:
             if len(self.path) > MAX_URL:
@@ -142,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._body()
             backend = self.server.backend
             token = backend.bearer_token()
-            if token is None and not _loopback(self.client_address[0]):
+            if token is None and not is_loopback(self.client_address[0]):
                 raise ApiError(403, "refresh without a token is only accepted from loopback")
             self._authorize(token)
             params = _params(urlsplit(self.path).query, frozenset({"target"}))
@@ -180,9 +186,11 @@ class _Handler(BaseHTTPRequestHandler):
                     405, {"error": "method not allowed"}, headers={"Allow": "POST"}, head=head
                 )
                 return
-            if self.redirect_to_owner(_page_target(path), head=head):
+            if self.redirect_to_owner(target_of(url.path), head=head):
                 return
             if path not in self._ROUTES:
+                if self._page("HEAD" if head else "GET"):
+                    return
                 raise ApiError(404, "not found")
             backend = self.server.backend
             if path == "/healthz":
@@ -192,12 +200,13 @@ class _Handler(BaseHTTPRequestHandler):
                 answer: dict[str, Any] = {"status": why} if ok else {"error": why}
                 if (shard := backend.replica_shard()) is not None:
                     answer["shard"] = shard.to_json()
+                answer.update(backend.ready_detail())
                 self._send(200 if ok else 503, answer, head=head)
             elif path == "/metrics":
                 body, content_type = backend.metrics()
                 self._send_bytes(200, body, content_type, head=head)
             else:
-                self._authorize(backend.bearer_token())
+                self._authorize(backend.bearer_token(), session=True)
                 params = _params(url.query, _API_PARAMS[path])
                 if not self.redirect_to_owner(params.get("target"), head=head):
                     self._send(200, backend.api(path, params), head=head)
@@ -207,6 +216,28 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("HTTP %s failed", urlsplit(self.path[:MAX_URL]).path)
             self._send(500, {"error": "internal error"}, head=head)
+
+    def _page(self, method: str) -> bool:
+        """Answer a web page (``driftwatch.sinks.web``) if the path is one; False if not."""
+        pages = self.server.pages
+        if pages is None or len(self.path) > MAX_URL:
+            return False
+        try:
+            if method == "POST" and self.redirect_to_owner(target_of(urlsplit(self.path).path)):
+                return True
+            body = self._body() if method == "POST" else b""
+        except ApiError as e:
+            self._send(e.status, {"error": e.message}, close=e.status != 421)
+            return True
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = WebRequest(method, self.path, headers, body, self.client_address[0])
+        response: WebResponse | None = pages.handle(request)
+        if response is None:
+            return False
+        self._send_bytes(
+            response.status, response.body, response.content_type, headers=response.headers
+        )
+        return True
 
     def redirect_to_owner(self, target: str | None, *, head: bool = False) -> bool:
         """Answer a request about another replica's target with a 307 to it; True if answered.
@@ -231,8 +262,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(307, answer, headers={"Location": url}, head=head)
         return True
 
-    def _authorize(self, token: str | None) -> None:
+    def _authorize(self, token: str | None, *, session: bool = False) -> None:
+        """The bearer token, or (``session``: for reads) a page login's session cookie."""
         if token is None:
+            return
+        pages = self.server.pages
+        if session and pages is not None and pages.session_valid(self.headers.get("Cookie")):
             return
         scheme, _, given = (self.headers.get("Authorization") or "").partition(" ")
         expected = token.encode()
@@ -287,20 +322,14 @@ class _Handler(BaseHTTPRequestHandler):
             log.debug("http %s: client went away (%s)", self.address_string(), type(e).__name__)
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether a client address is a loopback one (IPv4-mapped IPv6 too)."""
     try:
         address = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
-
-
-def _page_target(path: str) -> str | None:
-    """The target a web page is about (``/targets/NAME...``), None for other paths."""
-    if not path.startswith(TARGET_PAGES):
-        return None
-    return unquote(path.removeprefix(TARGET_PAGES).split("/", 1)[0]) or None
 
 
 def _target_of(body: bytes) -> str:
@@ -338,19 +367,24 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address: tuple[str, int], backend: ApiBackend) -> None:
+    def __init__(
+        self, address: tuple[str, int], backend: ApiBackend, pages: PageHandler | None = None
+    ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.backend = backend
+        self.pages = pages
         super().__init__(address, _Handler)
 
 
 class ApiServer:
     """The HTTP server, serving on a background thread."""
 
-    def __init__(self, backend: ApiBackend, host: str, port: int) -> None:
+    def __init__(
+        self, backend: ApiBackend, host: str, port: int, pages: PageHandler | None = None
+    ) -> None:
         try:
-            self._server = _Server((host, port), backend)
+            self._server = _Server((host, port), backend, pages)
         except OSError as e:
             raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
         self._thread = threading.Thread(

@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -32,7 +33,14 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from driftwatch import __version__
 from driftwatch.config.model import Config
 from driftwatch.config.sharding import Shard
-from driftwatch.model import DRIFT_STATES, DriftState, ObjectDrift, ResourceKey, TargetReport
+from driftwatch.model import (
+    DRIFT_STATES,
+    Direction,
+    DriftState,
+    ObjectDrift,
+    ResourceKey,
+    TargetReport,
+)
 from driftwatch.run import RunStatus, Stage, TargetRun
 from driftwatch.sinks.shard_metrics import with_shard
 
@@ -47,6 +55,10 @@ EventCounts = Callable[[], tuple[Mapping[str, int], int] | None]
 """() -> (events written by CloudEvents type, failed event log writes), kept by the audit log."""
 
 FirstSeenLookup = Callable[[str, ResourceKey, DriftState], float | None]
+
+WatchHealthRows = Callable[[], Iterable[tuple[str, str, str, bool, int]]]
+"""() -> (cluster, group, kind, up, restarts) per shared watch (several per type under
+namespaced RBAC: the type is up only when all are)."""
 """(target, key, state) -> Unix time the object was first seen in that drift state."""
 
 
@@ -57,6 +69,19 @@ def public_url(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def oldest_pending(report: TargetReport) -> float | None:
+    """Unix time of the oldest commit behind a ``git``/``both`` drift, or None."""
+    times = []
+    for obj in report.drifted:
+        commit = obj.git_commit
+        if obj.direction in (Direction.GIT, Direction.BOTH) and commit is not None:
+            try:
+                times.append(datetime.fromisoformat(commit.time.replace("Z", "+00:00")))
+            except ValueError:
+                continue
+    return min(times).timestamp() if times else None
 
 
 def error_stages(run: TargetRun) -> set[Stage]:
@@ -134,6 +159,8 @@ class MetricsStore(Collector):
         self._first_seen = first_seen
         self.event_counts = event_counts
         """Read at scrape time and added to what ``count_event*`` counted."""
+        self.watch_health: WatchHealthRows | None = None
+        """Read at scrape time for ``driftwatch_watch_up`` (set by the service)."""
         self.max_drift_series = max_drift_series
         self._dropped_total = 0
         self._events: Counter[str] = Counter()
@@ -179,12 +206,16 @@ class MetricsStore(Collector):
                 earlier = [*state.held, *(_drifted(state.report_run) if state.report_run else [])]
                 state.held = run.report.still_standing(earlier)
                 state.report_run = run
+            state.api_requests.update(run.api_requests)
+            if run.watch_update:  # patches the report; not a run, fetched nothing from Git
+                if state.report_run is run:
+                    self._dropped_total += self._dropped().get(run.target, 0)
+                return
             if run.revision is not None and not run.git_stale and run.failed_stage is not Stage.GIT:
                 state.git_fetched_at = run.started_at + run.durations.get(Stage.GIT, 0.0)
             state.runs[run.status] += 1
             for stage in error_stages(run):
                 state.errors[stage] += 1
-            state.api_requests.update(run.api_requests)
             for stage, seconds in run.durations.items():
                 state.durations.setdefault(stage, _Histogram()).observe(seconds)
             if state.report_run is run:
@@ -262,6 +293,7 @@ class MetricsStore(Collector):
             yield from self._collect_reports()
             yield from self._collect_drift()
             yield from self._collect_runs()
+            yield from self._collect_watches()
 
     def _collect_process(self) -> Iterable[Metric]:
         build = GaugeMetricFamily(
@@ -369,8 +401,15 @@ class MetricsStore(Collector):
         id_labels = ["target", "group", "kind", "namespace", "name", "drift_type"]
         drift = GaugeMetricFamily(
             "driftwatch_resource_drift",
-            "One series per drifted object (capped); manager: who changed it.",
-            labels=[*id_labels, "manager"],
+            "One series per drifted object (capped); manager: who changed it; "
+            "direction: which side moved (cluster, git, both, unknown).",
+            labels=[*id_labels, "manager", "direction"],
+        )
+        pending = GaugeMetricFamily(
+            "driftwatch_git_pending_oldest_timestamp_seconds",
+            "Commit time of the oldest Git change not yet applied (objects with direction "
+            "git or both); absent when none is pending.",
+            labels=["target"],
         )
         since = GaugeMetricFamily(
             "driftwatch_resource_drift_since_timestamp_seconds",
@@ -385,6 +424,9 @@ class MetricsStore(Collector):
         budget = self.max_drift_series
         for name, run, report in self._reports():
             left_out = 0
+            oldest = oldest_pending(report)
+            if oldest is not None:
+                pending.add_metric([name], oldest)
             for obj in self._drift_of(name, report):
                 if budget <= 0:
                     left_out += 1
@@ -392,11 +434,12 @@ class MetricsStore(Collector):
                 budget -= 1
                 k = obj.key
                 labels = [name, k.group, k.kind, k.namespace, k.name, obj.state.value]
-                drift.add_metric([*labels, obj.attribution.manager or "unknown"], 1)
+                who = obj.attribution.manager or "unknown"
+                drift.add_metric([*labels, who, obj.direction.value], 1)
                 first = self._first_seen(name, k, obj.state) if self._first_seen else None
                 since.add_metric(labels, run.finished_at if first is None else first)
             dropped.add_metric([name], left_out)
-        yield from (drift, since, dropped)
+        yield from (drift, since, dropped, pending)
         yield CounterMetricFamily(
             "driftwatch_resource_drift_series_dropped_total",
             "Per-object series left out by the cap, summed over reports.",
@@ -407,6 +450,28 @@ class MetricsStore(Collector):
             "The cap on per-object drift series (server.maxDriftSeries).",
             value=self.max_drift_series,
         )
+
+    def _collect_watches(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily(
+            "driftwatch_watch_up",
+            "1 while the shared watch of this type is open, 0 while it is down or restarting.",
+            labels=["cluster", "group", "kind"],
+        )
+        restarts = CounterMetricFamily(
+            "driftwatch_watch_restarts_total",
+            "Shared watches restarted after their thread ended.",
+            labels=["cluster", "group", "kind"],
+        )
+        rows: dict[tuple[str, str, str], tuple[bool, int]] = {}
+        for cluster, group, kind, is_up, restarted in (
+            self.watch_health() if self.watch_health is not None else ()
+        ):
+            was_up, was_restarted = rows.get((cluster, group, kind), (True, 0))
+            rows[(cluster, group, kind)] = (was_up and is_up, was_restarted + restarted)
+        for labels, (is_up, restarted) in sorted(rows.items()):
+            up.add_metric(list(labels), 1 if is_up else 0)
+            restarts.add_metric(list(labels), restarted)
+        yield from (up, restarts)
 
     def _collect_runs(self) -> Iterable[Metric]:
         def gauge(name: str, doc: str, *labels: str) -> GaugeMetricFamily:

@@ -6,8 +6,9 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
     {
       "schema": "driftwatch.report/v1",
       "target": "shop",
-      "revision": {"sha", "ref", "author", "time", "subject", "repository"} | null,
+      "revision": {"sha", "ref", "author", "time", "subject", "repository", "note"} | null,
       "snapshot_time": "2026-01-01T00:00:00Z",
+      "snapshot_time_estimated_from": str | null,  # foreign dump: what the time comes from
       "complete": true,
       "totals": {"in_sync", "modified", "missing", "unmanaged", "unknown", "ignored"},
       "source_errors": [{"file", "line", "message"}],
@@ -19,9 +20,11 @@ Schema ``driftwatch.report/v1`` (keys are snake_case; values that are unknown ar
         "reason": str | null,
         "origin": {"file", "document", "line"} | null,
         "attribution": {"manager", "operation", "subresource", "time"},
+        "direction": "cluster" | "git" | "both" | "unknown" | null,   # null when in sync
+        "git_commit": {"sha", "short_sha", "author", "time", "subject"} | null,
         "created_by", "changed_by": {...}   (unmanaged only: who created it, who changed it last),
         "fields": [{"path", "change": "changed"|"added"|"removed", "desired", "live",
-                    "attribution": {...}}],
+                    "attribution": {...}, "direction", "git_commit"}],
         "ignored": [{"path", "rule", "attribution": {...}}],
         "first_seen": "RFC 3339" | null,     # only when drift ages are supplied
         "drift_age_seconds": float | null    # idem
@@ -83,6 +86,20 @@ def revision_to_json(revision: GitRevision | None) -> dict[str, Any] | None:
         "time": revision.time,
         "subject": revision.subject,
         "repository": revision.repository,
+        "note": revision.note or None,
+    }
+
+
+def commit_to_json(commit: GitRevision | None) -> dict[str, Any] | None:
+    """The Git commit that changed a declaration (author name only, never an e-mail)."""
+    if commit is None:
+        return None
+    return {
+        "sha": commit.sha,
+        "short_sha": commit.sha[:7],
+        "author": commit.author,
+        "time": commit.time,
+        "subject": commit.subject,
     }
 
 
@@ -111,6 +128,8 @@ def object_to_json(
         if obj.origin is None
         else {"file": obj.origin.file, "document": obj.origin.document, "line": obj.origin.line},
         "attribution": attribution_to_json(obj.attribution),
+        "direction": None if obj.state is DriftState.IN_SYNC else obj.direction.value,
+        "git_commit": commit_to_json(obj.git_commit),
         "fields": [
             {
                 "path": f.path,
@@ -118,6 +137,8 @@ def object_to_json(
                 "desired": f.desired,
                 "live": f.live,
                 "attribution": attribution_to_json(f.attribution),
+                "direction": f.direction.value,
+                "git_commit": commit_to_json(f.git_commit),
             }
             for f in obj.fields
         ],
@@ -164,6 +185,7 @@ def report_to_json(
         "target": report.target,
         "revision": revision_to_json(report.revision),
         "snapshot_time": report.snapshot_time or None,
+        "snapshot_time_estimated_from": report.snapshot_time_estimate or None,
         "complete": report.complete,
         "totals": totals_to_json(report),
         "source_errors": [

@@ -4,17 +4,29 @@ Each drifted field is one hunk headed by its path and by who changed it, with
 the Git value as ``-`` lines and the live value as ``+`` lines, so the output
 reads like ``git diff`` of "what Git says" against "what the cluster has".
 Colours only when asked (the CLI asks on a TTY).  Values are already redacted.
+Past ``max_objects`` objects in one target, the objects are counted per state,
+kind and namespace instead of listed one by one (thousands of unmanaged objects
+would otherwise bury the few that matter), and the output says how to see all.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 import yaml
 
-from driftwatch.model import ChangeKind, DriftState, FieldDrift, ObjectDrift, TargetReport
+from driftwatch.model import (
+    ChangeKind,
+    Direction,
+    DriftState,
+    FieldDrift,
+    ObjectDrift,
+    TargetReport,
+)
 from driftwatch.run import RunStatus, TargetRun
+from driftwatch.sinks.direction_text import commit_phrase, direction_phrase
 
 _COLORS = {
     "red": "\033[31m",
@@ -53,6 +65,10 @@ def _value_lines(value: Any) -> list[str]:
     return text.splitlines() or [""]
 
 
+value_lines = _value_lines
+"""A drifted value as the diff's lines (YAML), shared with the HTML views."""
+
+
 def field_hunk(drift: FieldDrift, paint: _Painter) -> list[str]:
     """One field as a unified-diff hunk."""
     who = drift.attribution.display()
@@ -61,7 +77,15 @@ def field_hunk(drift: FieldDrift, paint: _Painter) -> list[str]:
         ChangeKind.ADDED: "added live",
         ChangeKind.REMOVED: "removed live",
     }[drift.change]
-    lines = [paint(f"@@ {drift.path} @@ {verb}, by {who}", "cyan")]
+    side = {
+        Direction.CLUSTER: "in the cluster",
+        Direction.GIT: "in Git, not yet applied",
+        Direction.BOTH: "in Git and in the cluster",
+        Direction.UNKNOWN: "side unknown",
+    }[drift.direction]
+    if drift.git_commit is not None:
+        side += f" ({commit_phrase(drift.git_commit)})"
+    lines = [paint(f"@@ {drift.path} @@ {verb} {side}, by {who}", "cyan")]
     lines += [paint(f"-{line}", "red") for line in _value_lines(drift.desired)]
     lines += [paint(f"+{line}", "green") for line in _value_lines(drift.live)]
     return lines
@@ -85,8 +109,21 @@ def _summary(report: TargetReport) -> str:
     return ", ".join(parts)
 
 
-def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
-    """Everything a person needs to know about one target's run."""
+DEFAULT_MAX_OBJECTS = 200
+"""Objects listed one by one per target before the text report summarizes instead."""
+
+
+def render_run(
+    run: TargetRun,
+    *,
+    color: bool = False,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
+    all_objects: bool = False,
+) -> list[str]:
+    """Everything a person needs to know about one target's run.
+
+    ``max_objects`` 0: no limit.  ``all_objects``: in-sync objects are listed too.
+    """
     paint = _Painter(color)
     rev = run.revision
     head = f"target {run.target}"
@@ -95,20 +132,31 @@ def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
         if rev.subject:
             head += f" ({rev.subject})"
     lines = [paint(head, "bold")]
+    if rev is not None and rev.note:
+        lines.append(paint(f"  note: {rev.note}", "yellow"))
     if run.report is None:
         stage = run.failed_stage.value if run.failed_stage else "run"
         lines.append(paint(f"  FAILED at {stage}: {run.error}", "red"))
         return lines
     report = run.report
     lines.append(f"  {_summary(report)}")
+    if report.snapshot_time_estimate:
+        lines.append(
+            f"  cluster as of about {report.snapshot_time} "
+            f"(an estimate: {report.snapshot_time_estimate})"
+        )
     if run.git_stale:
         lines.append(paint(f"  warning: {run.error}", "yellow"))
     for error in report.source_errors:
         lines.append(paint(f"  error: {error.display()}", "red"))
     for gk, reason in report.read_errors.items():
         lines.append(paint(f"  unknown: {gk.display()}: {reason}", "yellow"))
-    for obj in report.objects:
+    shown = [o for o in report.objects if all_objects or o.state is not DriftState.IN_SYNC]
+    if max_objects and len(shown) > max_objects:
+        return lines + _grouped(shown, max_objects, paint)
+    for obj in shown:
         if obj.state is DriftState.IN_SYNC:
+            lines.append(f"{paint('IN_SYNC', 'green')} {obj.key.display()}")
             continue
         label = paint(obj.state.value.upper(), _STATE_COLOR[obj.state])
         detail = f" ({obj.reason})" if obj.reason else ""
@@ -117,10 +165,32 @@ def render_run(run: TargetRun, *, color: bool = False) -> list[str]:
         if obj.created_by is not None and obj.created_by.known:
             by = f", {_lifetime(obj)}"
         lines.append(f"\n{label} {obj.key.display()}{detail}{by}")
+        lines.append(f"  {direction_phrase(obj)}")
         if obj.state is DriftState.MISSING and obj.origin is not None:
             lines.append(f"  declared in {obj.origin.display()}, absent from the cluster")
         if obj.fields:
             lines += object_diff(obj, color=color)
+    return lines
+
+
+def _grouped(objects: list[ObjectDrift], limit: int, paint: _Painter) -> list[str]:
+    """Objects counted per (state, kind, namespace), largest groups first, ``limit`` rows."""
+    groups = Counter(
+        (o.state, o.key.group_kind.display(), o.key.namespace or "(cluster)") for o in objects
+    )
+    rows = sorted(groups.items(), key=lambda item: (-item[1], item[0][1], item[0][2]))
+    lines = [
+        "",
+        f"{len(objects)} objects, more than --max-objects {limit}: counted per kind and "
+        "namespace (-o json lists every one; --max-objects 0 prints every one here)",
+    ]
+    width = max(len(str(count)) for _, count in rows)
+    for (state, kind, namespace), count in rows[:limit]:
+        label = paint(state.value.upper().ljust(9), _STATE_COLOR[state])
+        lines.append(f"  {str(count).rjust(width)}  {label} {kind} in {namespace}")
+    if len(rows) > limit:
+        rest = sum(count for _, count in rows[limit:])
+        lines.append(f"  … {len(rows) - limit} more groups ({rest} objects)")
     return lines
 
 
@@ -131,9 +201,18 @@ def _lifetime(obj: ObjectDrift) -> str:
     return f"created by {created}, last changed by {changed}"
 
 
-def render_runs(runs: Iterable[TargetRun], *, color: bool = False) -> str:
+def render_runs(
+    runs: Iterable[TargetRun],
+    *,
+    color: bool = False,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
+    all_objects: bool = False,
+) -> str:
     """The whole ``driftwatch check`` text output."""
-    blocks = ["\n".join(render_run(run, color=color)) for run in runs]
+    blocks = [
+        "\n".join(render_run(run, color=color, max_objects=max_objects, all_objects=all_objects))
+        for run in runs
+    ]
     return "\n\n".join(blocks) + "\n"
 
 

@@ -8,9 +8,15 @@
    forced, so a force-push or a moved tag is followed);
 2. resolves the target's ``rev`` (``HEAD``, a branch, a tag, a full or short
    SHA) to a commit, preferring the freshly fetched remote branch;
-3. writes that commit's tree once to ``cache_dir/trees/<sha>`` (a private
-   index and ``checkout-index``: streamed by git, never held in memory) and
-   returns it as a ``Checkout``.
+3. returns it as a ``Checkout`` whose files are read straight from the
+   object database (``driftwatch.source.tree``); the tree is written to
+   ``cache_dir/trees/<sha>`` (a private index and ``checkout-index``) only
+   when a renderer asks for ``Checkout.root`` (Kustomize, Helm).
+
+``rev: WORKTREE`` (``--rev WORKTREE``) with a local ``repo`` directory reads its
+files as they are, uncommitted changes included (nothing is fetched or cached).
+For any other revision of a local working tree that has uncommitted changes
+under the target's path, the revision carries a note saying they were left out.
 
 Git is only ever asked to fetch: nothing is pushed, no remote is written.  When
 the fetch fails but the revision resolves in the cache, the last fetched commit
@@ -24,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import git
@@ -37,31 +43,23 @@ from driftwatch.source.cache import (
     CacheCorruptError,
     check_health,
     locked,
-    materialize,
     open_or_init,
 )
+from driftwatch.source.checkout import WORKTREE, Checkout
 from driftwatch.source.credentials import GitAuth, git_auth
 from driftwatch.source.revs import is_full_sha as _is_full_sha
 from driftwatch.source.revs import may_be_commit, remote_refs
+from driftwatch.source.tree import GitTree
 from driftwatch.source.urls import is_local_path, safe_url, split_credentials, strip_urls_in_text
+from driftwatch.source.worktree import uncommitted_note, worktree_checkout
+
+__all__ = ["WORKTREE", "Checkout", "GitSource"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 300.0
 _HEAD_REF = "refs/driftwatch/HEAD"
 _REFSPECS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
-
-
-@dataclass(frozen=True, slots=True)
-class Checkout:
-    """A repository tree at one commit, ready for the renderers."""
-
-    root: Path
-    """Directory holding the repository's files at ``revision.sha`` (do not write to it)."""
-    revision: GitRevision
-    stale: bool = False
-    """True when the fetch failed and this is the last commit fetched before."""
-    fetch_error: str | None = None
 
 
 class GitSource:
@@ -81,8 +79,11 @@ class GitSource:
         nothing usable is cached, or when the revision does not exist.
         """
         parts = split_credentials(target.repo)
-        url = str(Path(parts.url).expanduser().resolve()) if is_local_path(parts.url) else parts.url
+        local = is_local_path(parts.url)
+        url = str(Path(parts.url).expanduser().resolve()) if local else parts.url
         shown = safe_url(url)
+        if target.rev.strip() == WORKTREE:
+            return worktree_checkout(Path(url) if local else None, target.path, shown)
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as e:
@@ -121,12 +122,13 @@ class GitSource:
     ) -> Checkout:
         repo = open_or_init(repo_dir, shown)
         try:
-            return self._checkout_in(repo, target.rev.strip() or "HEAD", url, shown, auth)
+            rev = target.rev.strip() or "HEAD"
+            return self._checkout_in(repo, rev, url, shown, auth, target.path)
         finally:
             repo.close()
 
     def _checkout_in(
-        self, repo: git.Repo, rev: str, url: str, shown: str, auth: GitAuth
+        self, repo: git.Repo, rev: str, url: str, shown: str, auth: GitAuth, path: str
     ) -> Checkout:
         fetch_error: str | None = None
         # A full SHA already fetched is immutable: no need to ask the remote again.
@@ -144,9 +146,14 @@ class GitSource:
             raise SourceFetchError(
                 f"{shown}: revision {rev!r} not found (no such branch, tag or commit)"
             )
-        root = materialize(repo, sha, self.cache_dir / "trees", self.max_trees)
+        tree = GitTree(Path(repo.git_dir), sha, self.cache_dir / "trees", self.max_trees)
+        tree.verify()
         revision = _revision(repo, sha, rev, shown)
-        return Checkout(root, revision, stale=fetch_error is not None, fetch_error=fetch_error)
+        if is_local_path(url):
+            revision = replace(revision, note=uncommitted_note(Path(url), sha, path))
+        return Checkout(
+            None, revision, stale=fetch_error is not None, fetch_error=fetch_error, tree=tree
+        )
 
     def _fetch(
         self,
@@ -181,7 +188,7 @@ class GitSource:
             check_health(repo)
             error = f"git fetch {shown} failed: {message}"
             has_refs = bool(repo.git.execute(["git", "for-each-ref", "--count=1"]))
-            log.warning("%s%s", error, " (using the last fetched commit)" if has_refs else "")
+            log.info("%s%s", error, " (using the last fetched commit)" if has_refs else "")
             return error
 
 

@@ -7,8 +7,10 @@ import time
 from driftwatch.model import (
     Attribution,
     ChangeKind,
+    Direction,
     DriftState,
     FieldDrift,
+    GitRevision,
     GroupKind,
     ObjectDrift,
     ResourceKey,
@@ -30,6 +32,26 @@ def scaled(key: ResourceKey = API) -> ObjectDrift:
         key,
         DriftState.MODIFIED,
         fields=(FieldDrift("spec.replicas", ChangeKind.CHANGED, 2, 4, EDIT),),
+    )
+
+
+COMMIT = GitRevision(
+    "4f1c2d3e5a6b7c8d9e0f4f1c2d3e5a6b7c8d9e0f",
+    "",
+    author="Ana Lima",
+    time="2026-12-01T09:00:00+00:00",
+    subject="scale api to 3",
+)
+
+
+def moved(direction: Direction, key: ResourceKey = API) -> ObjectDrift:
+    """``scaled`` drift whose side is known; Git-side drift names ``COMMIT``."""
+    commit = COMMIT if direction in (Direction.GIT, Direction.BOTH) else None
+    field = FieldDrift(
+        "spec.replicas", ChangeKind.CHANGED, 2, 4, EDIT, direction=direction, git_commit=commit
+    )
+    return ObjectDrift(
+        key, DriftState.MODIFIED, fields=(field,), direction=direction, git_commit=commit
     )
 
 

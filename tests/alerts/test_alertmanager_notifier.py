@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from driftwatch.config.model import AlertmanagerSink, Config
-from driftwatch.model import ChangeKind, DriftState, FieldDrift, ObjectDrift
+from driftwatch.model import ChangeKind, Direction, DriftState, FieldDrift, ObjectDrift
 from driftwatch.run import RunStatus
 from driftwatch.sinks.alertmanager import AlertmanagerNotifier
 from driftwatch.sinks.alertmanager_delivery import display_url
@@ -31,6 +31,7 @@ from tests.alerts.runs import (
     FULL_FINGERPRINT,
     SECRET,
     in_sync,
+    moved,
     partial,
     run,
     scaled,
@@ -51,9 +52,15 @@ class Clock:
         return self.now
 
 
-def notifier(*urls: str, clock: Clock | None = None, **kwargs: Any) -> AlertmanagerNotifier:
+def notifier(
+    *urls: str, clock: Clock | None = None, sync_lag: float = 3600, **kwargs: Any
+) -> AlertmanagerNotifier:
     options = AlertmanagerSink(
-        urls=urls, resend_interval=300, timeout=5, external_url="http://driftwatch.example:8080/"
+        urls=urls,
+        resend_interval=300,
+        timeout=5,
+        external_url="http://driftwatch.example:8080/",
+        sync_lag=sync_lag,
     )
     kwargs.setdefault("backoff", 0.01)
     return AlertmanagerNotifier(options, instance="dw-test", clock=clock or Clock(), **kwargs)
@@ -85,6 +92,7 @@ def test_drifted_object_fires_alert_with_identity_labels_links_and_field_paths(r
         "kind": "Deployment",
         "name": "shop-api",
         "drift_type": "modified",
+        "direction": "unknown",
         "instance": "dw-test",
     }
     notes = alert["annotations"]
@@ -97,7 +105,9 @@ def test_drifted_object_fires_alert_with_identity_labels_links_and_field_paths(r
         "?target=shop&namespace=shop&kind=Deployment.apps&name=shop-api"
     )
     assert notes["drift_url"] == link
-    assert alert["generatorURL"] == link
+    page = "http://driftwatch.example:8080/targets/shop/objects/apps/Deployment/shop/shop-api"
+    assert notes["object_url"] == page
+    assert alert["generatorURL"] == page  # Alertmanager's "Source" link opens the object page
     assert notes["runbook_url"].endswith("docs/runbooks.md#driftwatchresourcedrifted")
     assert ts(alert["endsAt"]) > ts(alert["startsAt"]), "a firing alert must end in the future"
 
@@ -316,3 +326,47 @@ def test_from_config_is_off_without_urls_and_names_the_instance():
     sink = AlertmanagerNotifier.from_config(config)
     assert sink is not None
     sink.close()
+
+
+def test_a_hand_edit_fires_at_once_and_a_git_change_only_after_the_sync_lag(receiver):
+    clock = Clock()
+    first_seen = clock.now
+    sink = notifier(receiver.url, clock=clock, sync_lag=3600)
+    try:
+        drift = run(moved(Direction.CLUSTER), moved(Direction.GIT, CONFIG))
+        sink.emit(drift)
+        assert sink.flush(10)
+        clock.now += 1800  # a deploy in progress: still not an alert
+        sink.emit(drift)
+        assert sink.flush(10)
+        early = [a["labels"]["alertname"] for b in receiver.snapshot() for a in b]
+        clock.now += 1801
+        sink.emit(drift)
+        last = batches(receiver, sink)[-1]
+    finally:
+        sink.close()
+    assert set(early) == {"DriftwatchHandEdit"}
+    by_name = {a["labels"]["alertname"]: a for a in last}
+    assert set(by_name) == {"DriftwatchHandEdit", "DriftwatchGitSyncLag"}
+    edit, lag = by_name["DriftwatchHandEdit"], by_name["DriftwatchGitSyncLag"]
+    assert (edit["labels"]["severity"], edit["labels"]["direction"]) == ("warning", "cluster")
+    assert "changed in the cluster by kubectl-edit" in edit["annotations"]["description"]
+    assert (lag["labels"]["severity"], lag["labels"]["direction"]) == ("info", "git")
+    assert lag["labels"]["kind"] == "ConfigMap"
+    assert ts(lag["startsAt"]) == first_seen, "the sync lag counts from when it was first seen"
+    assert lag["annotations"]["git_commit"].startswith("4f1c2d3 'scale api to 3' by Ana Lima, ")
+    assert lag["annotations"]["drifted_fields"].endswith("by kubectl-edit [git]")
+    assert "@" not in json.dumps(last)
+
+
+def test_a_git_change_applied_within_the_sync_lag_never_alerts(receiver):
+    clock = Clock()
+    sink = notifier(receiver.url, clock=clock, sync_lag=3600)
+    try:
+        sink.emit(run(moved(Direction.GIT)))
+        clock.now += 600
+        sink.emit(run(in_sync(API)))
+        assert sink.flush(10)
+    finally:
+        sink.close()
+    assert receiver.snapshot() == []

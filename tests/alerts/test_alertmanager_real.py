@@ -59,6 +59,7 @@ def test_drift_alert_reaches_receiver_through_real_alertmanager_and_resolves(tmp
         "kind": "Deployment",
         "name": "shop-api",
         "drift_type": "modified",
+        "direction": "unknown",
         "instance": "dw-e2e",
     }
     notes = firing["annotations"]
@@ -67,7 +68,9 @@ def test_drift_alert_reaches_receiver_through_real_alertmanager_and_resolves(tmp
     assert notes["drift_url"] == (
         "http://127.0.0.1:8080/api/v1/drift?target=shop&namespace=shop&kind=Deployment.apps&name=shop-api"
     )
-    assert firing["generatorURL"] == notes["drift_url"]
+    assert firing["generatorURL"] == notes["object_url"] == (
+        "http://127.0.0.1:8080/targets/shop/objects/apps/Deployment/shop/shop-api"
+    )
     assert resolved["labels"] == firing["labels"]
     assert resolved["startsAt"] == firing["startsAt"]
 

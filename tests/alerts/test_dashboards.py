@@ -100,7 +100,9 @@ def test_overview_shows_what_issue_8_asks_for():
     for needed in (
         "driftwatch_resources_by_kind",
         "time() - driftwatch_resource_drift_since_timestamp_seconds",
-        "group_left (manager)",
+        "group_left (manager, direction)",
+        "sum by (direction) (driftwatch_resource_drift",
+        "driftwatch_git_pending_oldest_timestamp_seconds",
         "histogram_quantile(0.95, sum by (le, stage) (rate(driftwatch_run_duration_seconds_bucket",
         "driftwatch_run_errors_total",
         "driftwatch_git_revision_info",

@@ -15,9 +15,11 @@ same way.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,8 @@ NOT_ALWAYS_EXPORTED = {
     "driftwatch_alertmanager_notifications_total": "only with alertmanager.urls",
     "driftwatch_watch_events_total": "only for targets with watch: true",
     "driftwatch_watch_mismatches_total": "only for targets with watch: true",
+    "driftwatch_watch_up": "only for targets with watch: true (one series per watched type)",
+    "driftwatch_git_pending_oldest_timestamp_seconds": "only while a Git change is not yet applied",
 }
 """Counters a healthy polling run does not (yet) export; still checked against the contract."""
 
@@ -146,6 +150,24 @@ def shop_cluster(kube_api_factory: Any, tmp_path: Path) -> Path:
     return kubeconfig_for(server, tmp_path / "kubeconfig")
 
 
+@pytest.fixture
+def untouched_cluster(kube_api_factory: Any, tmp_path: Path) -> Path:
+    """The recorded client-side apply of the shop, nobody touching it since."""
+    from tests.kubeapi.fixtures import kubeconfig_for
+
+    server = kube_api_factory("shop/untouched-csa")
+    return kubeconfig_for(server, tmp_path / "kubeconfig")
+
+
+def _set_replicas(repo: Path, old: int, new: int, subject: str) -> None:
+    """Commit a change of shop-api's replicas in Git (the applier has not applied it)."""
+    manifest = repo / "20-api.yaml"
+    text = manifest.read_text()
+    assert f"replicas: {old}" in text
+    manifest.write_text(text.replace(f"replicas: {old}", f"replicas: {new}", 1))
+    _git(repo, "commit", "-q", "-am", subject)
+
+
 def test_drift_alert_fires_through_prometheus_and_alertmanager_and_resolves(
     tmp_path: Path, shop_cluster: Path
 ):
@@ -158,12 +180,12 @@ def test_drift_alert_fires_through_prometheus_and_alertmanager_and_resolves(
         scrape_port = int(dw_url.rsplit(":", 1)[1])
         with prometheus(tmp_path, scrape_port, _fast_rules(tmp_path), am_url, SCRAPE_JOB) as prom:
             wanted = {
-                "alertname": "DriftwatchResourceDrifted",
+                "alertname": "DriftwatchHandEdit",
                 "job": SCRAPE_JOB,
                 "name": "shop-api",
             }
             firing = wait_until(
-                lambda: _alert(hook.alerts(), "firing", **wanted), 60, "DriftwatchResourceDrifted"
+                lambda: _alert(hook.alerts(), "firing", **wanted), 60, "DriftwatchHandEdit"
             )
             errors = query_errors(
                 prom, [(w, runnable(e)) for w, e in dashboard_expressions() + rule_expressions()]
@@ -181,7 +203,7 @@ def test_drift_alert_fires_through_prometheus_and_alertmanager_and_resolves(
             )
 
     assert firing["labels"] == {
-        "alertname": "DriftwatchResourceDrifted",
+        "alertname": "DriftwatchHandEdit",
         "severity": "warning",
         "job": SCRAPE_JOB,
         "instance": f"127.0.0.1:{scrape_port}",
@@ -192,13 +214,16 @@ def test_drift_alert_fires_through_prometheus_and_alertmanager_and_resolves(
         "name": "shop-api",
         "drift_type": "modified",
         "manager": "kubectl",
+        "direction": "cluster",
     }
     assert firing["annotations"] == {
-        "summary": "A Kubernetes object differs from what Git declares.",
-        "description": "Deployment.apps shop/shop-api of target shop has differed from Git "
-        "for more than 15 minutes; last changed by kubectl.",
+        "summary": "A Kubernetes object was changed in the cluster, not through Git.",
+        "description": "Deployment.apps shop/shop-api of target shop (modified) was changed in "
+        "the cluster after the last apply; last changed by kubectl.",
         "runbook_url": "https://github.com/driftwatch/driftwatch/blob/main/docs/runbooks.md"
-        "#driftwatchresourcedrifted",
+        "#driftwatchhandedit",
+        "object_url": "https://driftwatch.example.com/targets/shop/objects/apps/Deployment/shop"
+        "/shop-api",
     }
     assert resolved["labels"] == firing["labels"]
     assert errors == []
@@ -219,7 +244,7 @@ def test_direct_alert_from_serve_reaches_alertmanager_and_resolves(
         external = "http://driftwatch.example:8080"
         options = {"urls": [am_url], "resendInterval": "2s", "externalUrl": external}
         with _serve(tmp_path, repo, shop_cluster, alertmanager=options) as dw_url:
-            wanted = {"alertname": "DriftwatchResourceDrifted", "instance": "dw-e2e"}
+            wanted = {"alertname": "DriftwatchHandEdit", "instance": "dw-e2e"}
             firing = wait_until(
                 lambda: _alert(hook.alerts(), "firing", **wanted), 60, "the direct alert"
             )
@@ -238,7 +263,7 @@ def test_direct_alert_from_serve_reaches_alertmanager_and_resolves(
     assert metrics
     assert targets
     assert firing["labels"] == {
-        "alertname": "DriftwatchResourceDrifted",
+        "alertname": "DriftwatchHandEdit",
         "severity": "warning",
         "instance": "dw-e2e",
         "target": "shop",
@@ -247,12 +272,79 @@ def test_direct_alert_from_serve_reaches_alertmanager_and_resolves(
         "namespace": "shop",
         "name": "shop-api",
         "drift_type": "modified",
+        "direction": "cluster",
     }
     notes = firing["annotations"]
-    assert notes["drifted_fields"].endswith("replicas (changed): 2 -> 4 by kubectl")
+    assert notes["drifted_fields"].endswith("replicas (changed): 2 -> 4 by kubectl [cluster]")
     assert notes["changed_by"].startswith("kubectl (Update/scale)")
     assert notes["drift_url"].startswith(f"{external}/api/v1/drift?target=shop&namespace=shop")
-    assert firing["generatorURL"] == notes["drift_url"]
+    assert firing["generatorURL"] == notes["object_url"] == (
+        f"{external}/targets/shop/objects/apps/Deployment/shop/shop-api"
+    )
+    assert resolved["labels"] == firing["labels"]
+
+
+def test_sync_lag_alert_fires_through_prometheus_and_alertmanager_and_resolves(
+    tmp_path: Path, untouched_cluster: Path
+):
+    repo = _shop_repo(tmp_path)
+    _set_replicas(repo, 2, 3, "scale api to 3")  # merged, not applied: Git moved ahead
+    with (
+        webhook_receiver() as hook,
+        alertmanager(tmp_path, hook.url + "/hook") as am_url,
+        _serve(tmp_path, repo, untouched_cluster) as dw_url,
+    ):
+        scrape_port = int(dw_url.rsplit(":", 1)[1])
+        with prometheus(tmp_path, scrape_port, _fast_rules(tmp_path), am_url, SCRAPE_JOB) as prom:
+            wanted = {"alertname": "DriftwatchGitSyncLag", "job": SCRAPE_JOB, "name": "shop-api"}
+            firing = wait_until(
+                lambda: _alert(hook.alerts(), "firing", **wanted), 60, "DriftwatchGitSyncLag"
+            )
+            pending = query(prom, "time() - driftwatch_git_pending_oldest_timestamp_seconds")
+            _set_replicas(repo, 3, 2, "back to 2 replicas")  # Git agrees with the cluster again
+            resolved = wait_until(
+                lambda: _alert(hook.alerts(), "resolved", **wanted), 60, "the resolved alert"
+            )
+            hand_edits = [
+                a for a in hook.alerts() if a["labels"]["alertname"] == "DriftwatchHandEdit"
+            ]
+    assert firing["labels"]["severity"] == "info"
+    assert firing["labels"]["direction"] == "git"
+    assert firing["labels"]["manager"] == "kubectl-client-side-apply"
+    assert firing["annotations"]["runbook_url"].endswith("#driftwatchgitsynclag")
+    assert resolved["labels"] == firing["labels"]
+    assert hand_edits == [], "a Git change not yet applied is not a hand edit"
+    [age] = pending["data"]["result"]
+    assert float(age["value"][1]) >= 0
+
+
+def test_direct_sync_lag_alert_waits_for_the_sync_lag_then_resolves(
+    tmp_path: Path, untouched_cluster: Path
+):
+    repo = _shop_repo(tmp_path)
+    _set_replicas(repo, 2, 3, "scale api to 3")
+    with webhook_receiver() as hook, alertmanager(tmp_path, hook.url + "/hook") as am_url:
+        options = {"urls": [am_url], "resendInterval": "2s", "syncLag": "6s"}
+        with _serve(tmp_path, repo, untouched_cluster, alertmanager=options) as dw_url:
+            started = time.monotonic()
+            wanted = {"alertname": "DriftwatchGitSyncLag", "instance": "dw-e2e"}
+            firing = wait_until(
+                lambda: _alert(hook.alerts(), "firing", **wanted), 90, "the sync-lag alert"
+            )
+            waited = time.monotonic() - started
+            drift = get_json(f"{dw_url}/api/v1/drift?target=shop&direction=git")
+            _set_replicas(repo, 3, 2, "back to 2 replicas")
+            resolved = wait_until(
+                lambda: _alert(hook.alerts(), "resolved", **wanted), 60, "the resolved alert"
+            )
+    assert waited >= 6, "a Git change is not sent before the sync-lag period"
+    assert firing["labels"]["direction"] == "git"
+    notes = firing["annotations"]
+    assert notes["git_commit"].split(" ", 1)[1].startswith("'scale api to 3' by driftwatch tests")
+    assert "@" not in json.dumps(firing), "never an e-mail address"
+    [obj] = drift["targets"][0]["report"]["objects"]
+    assert (obj["name"], obj["direction"]) == ("shop-api", "git")
+    assert obj["git_commit"]["subject"] == "scale api to 3"
     assert resolved["labels"] == firing["labels"]
 
 

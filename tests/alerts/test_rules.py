@@ -8,8 +8,14 @@ import subprocess
 import pytest
 import yaml
 
-from driftwatch.model import DriftState
-from driftwatch.sinks.alertmanager_payload import ALERTNAMES, RUNBOOK_BASE, SEVERITIES, SUMMARIES
+from driftwatch.model import Direction, DriftState, ObjectDrift, ResourceKey
+from driftwatch.sinks.alertmanager_payload import (
+    ALERTNAMES,
+    RUNBOOK_BASE,
+    SEVERITIES,
+    SUMMARIES,
+    alert_kind,
+)
 from tests.alerts.contract import (
     RULE_TESTS,
     alert_rules,
@@ -22,6 +28,8 @@ from tests.alerts.contract import (
 from tests.alerts.procs import PROMTOOL, needs_promtool
 
 REQUIRED_ALERTS = {
+    "DriftwatchHandEdit",
+    "DriftwatchGitSyncLag",
     "DriftwatchResourceDrifted",
     "DriftwatchResourceMissing",
     "DriftwatchUnmanagedResource",
@@ -64,7 +72,9 @@ def test_required_alerts_exist_with_mixin_conventions():
         assert re.fullmatch(r"Driftwatch([A-Z][a-z0-9]+)+", name), name
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}, name
         notes = rule["annotations"]
-        assert set(notes) == {"summary", "description", "runbook_url"}, name
+        per_object = rule["expr"].strip().startswith("driftwatch_resource_drift{")
+        links = {"object_url"} if per_object else set()  # per-object alerts open the object page
+        assert set(notes) == {"summary", "description", "runbook_url", *links}, name
         assert "{{" not in notes["summary"], f"{name}: summary must be static"
         if name != "DriftwatchAbsent":  # absent() has no labels to template
             assert "{{" in notes["description"], f"{name}: description must be templated"
@@ -76,7 +86,7 @@ def test_required_alerts_exist_with_mixin_conventions():
 
 def test_object_alerts_describe_the_object_and_who_changed_it():
     by_name = {r["alert"]: r for r in alert_rules()}
-    for name in ("DriftwatchResourceDrifted", "DriftwatchUnmanagedResource"):
+    for name in ("DriftwatchHandEdit", "DriftwatchResourceDrifted", "DriftwatchUnmanagedResource"):
         text = by_name[name]["annotations"]["description"]
         for label in ("target", "namespace", "kind", "name", "manager"):
             assert f"$labels.{label}" in text, f"{name} does not mention {label}"
@@ -113,3 +123,35 @@ def test_direct_alerts_match_the_prometheus_rules(state: DriftState):
     assert rule["labels"]["severity"] == SEVERITIES[state]
     assert rule["annotations"]["summary"] == SUMMARIES[state]
     assert rule["annotations"]["runbook_url"].startswith(RUNBOOK_BASE)
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+def test_direct_alerts_split_by_direction_as_the_prometheus_rules_do(direction: Direction):
+    """Each drifted series raises exactly one rule, and direct delivery names the same one."""
+    rules = {r["alert"]: r for r in alert_rules()}
+    for state in ALERTNAMES:
+        obj = ObjectDrift(
+            ResourceKey("apps", "Deployment", "shop", "api"), state, direction=direction
+        )
+        name, severity, summary = alert_kind(obj)
+        rule = rules[name]
+        assert (rule["labels"]["severity"], rule["annotations"]["summary"]) == (severity, summary)
+        series = (
+            f'driftwatch_resource_drift{{drift_type="{state.value}",direction="{direction.value}"}}'
+        )
+        raising = [
+            n
+            for n, r in rules.items()
+            if r["expr"].startswith("driftwatch_resource_drift{") and _selects(r["expr"], series)
+        ]
+        assert raising == [name], (state, direction)
+
+
+def _selects(expr: str, series: str) -> bool:
+    """Whether a ``metric{l="v",l=~"a|b"} > 0`` selector matches the series' labels."""
+    wanted = dict(re.findall(r'(\w+)="([^"]*)"', series.split("{", 1)[1]))
+    for label, op, value in re.findall(r'(\w+)(=~|=)"([^"]*)"', expr.split("}", 1)[0]):
+        have = wanted.get(label, "")
+        if not (re.fullmatch(value, have) if op == "=~" else have == value):
+            return False
+    return True

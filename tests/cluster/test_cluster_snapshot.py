@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from driftwatch.cluster import (
@@ -79,7 +81,7 @@ def test_pagination_reads_every_page_with_a_small_page_size(
     assert sum("continue" in r.query for r in pages) == 10
 
 
-def test_namespace_scoping_lists_only_the_requested_namespaces(
+def test_namespace_scoping_keeps_only_the_requested_namespaces(
     kube_api: KubeApiServer, client: ReadOnlyClient, retry: RetryPolicy
 ) -> None:
     snap = take_snapshot(
@@ -98,11 +100,18 @@ def test_namespace_scoping_lists_only_the_requested_namespaces(
     # a cluster-scoped kind is listed whole, whatever the namespaces asked
     assert snap.types[CLUSTER_ROLE].namespaces is None
     assert len([k for k in snap.objects if k.kind == "ClusterRole"]) == 73
-    paths = {r.path for r in kube_api.requests if "configmaps" in r.path}
-    assert paths == {
-        "/api/v1/namespaces/shop/configmaps",
-        "/api/v1/namespaces/kube-system/configmaps",
-    }
+    # two namespaces: one cluster-wide list (RBAC allows it), kept to the two
+    paths = [r.path for r in kube_api.requests if "configmaps" in r.path]
+    assert paths == ["/api/v1/configmaps"]
+
+
+def test_a_single_namespace_is_listed_alone(
+    kube_api: KubeApiServer, client: ReadOnlyClient, retry: RetryPolicy
+) -> None:
+    snap = take_snapshot(client, request(TypeRequest(CM, namespaces=("shop",))), retry=retry)
+    assert {k for k in snap.objects if k.kind == "ConfigMap"} == recorded("ConfigMap", "shop")
+    paths = [r.path for r in kube_api.requests if "configmaps" in r.path]
+    assert paths == ["/api/v1/namespaces/shop/configmaps"]
 
 
 def test_label_selector_limits_an_unmanaged_only_kind_to_the_marker(
@@ -120,16 +129,16 @@ def test_label_selector_limits_an_unmanaged_only_kind_to_the_marker(
     )
 
 
-def test_keep_filters_objects_while_pages_stream(
+def test_wanted_filters_objects_while_pages_stream(
     client: ReadOnlyClient, retry: RetryPolicy
 ) -> None:
     seen: list[ResourceKey] = []
 
-    def keep(key: ResourceKey, body: dict[str, object]) -> bool:
+    def wanted(key: ResourceKey, metadata: Mapping[str, object]) -> bool:
         seen.append(key)
         return key.namespace == "shop"
 
-    snap = take_snapshot(client, request(TypeRequest(CM), page_size=2), keep=keep, retry=retry)
+    snap = take_snapshot(client, request(TypeRequest(CM), page_size=2), wanted=wanted, retry=retry)
     assert set(seen) == recorded("ConfigMap")
     assert set(snap.objects) == recorded("ConfigMap", "shop")
     assert snap.types[CM].state is ReadState.COMPLETE
@@ -222,7 +231,7 @@ def test_expired_continue_token_restarts_the_list_and_completes(
 def test_a_compaction_mid_list_restarts_the_list(
     kube_api: KubeApiServer, client: ReadOnlyClient, retry: RetryPolicy
 ) -> None:
-    def compact_after_first_page(key: ResourceKey, body: dict[str, object]) -> bool:
+    def compact_after_first_page(key: ResourceKey, metadata: Mapping[str, object]) -> bool:
         if not kube_api.store.compacted:  # writes happen, then etcd compacts
             cm = kube_api.store.get("", "ConfigMap", "shop", "shop-config")
             kube_api.store.put(cm)  # type: ignore[arg-type]
@@ -232,7 +241,7 @@ def test_a_compaction_mid_list_restarts_the_list(
     snap = take_snapshot(
         client,
         request(TypeRequest(CLUSTER_ROLE), page_size=30),
-        keep=compact_after_first_page,
+        wanted=compact_after_first_page,
         retry=retry,
     )
     assert snap.types[CLUSTER_ROLE].state is ReadState.COMPLETE

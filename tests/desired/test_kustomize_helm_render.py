@@ -52,7 +52,44 @@ def test_kustomize_overlay_with_patch(checkout_dir: Path) -> None:
     assert desired.errors == []
     obj = desired.objects[ResourceKey("apps", "Deployment", "shop-prod", "api")]
     assert obj.body["spec"]["replicas"] == 5
-    assert obj.origin.file == "overlays/prod"
+    # Kustomize's origin annotation names the declaring file; it never reaches the body.
+    assert (obj.origin.file, obj.origin.document, obj.origin.line) == ("base/deploy.yaml", 0, 1)
+    assert "annotations" not in obj.body["metadata"]
+
+
+@needs_kubectl
+def test_kustomize_origins_name_files_and_generators_and_keep_other_annotations(
+    checkout_dir: Path,
+) -> None:
+    write(
+        checkout_dir,
+        {
+            "base/svc.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {a: b}\n---\n"
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n"
+                "  annotations: {team: shop}\nspec: {ports: [{port: 80}]}\n"
+            ),
+            "base/kustomization.yaml": (
+                "resources: [svc.yaml]\nnamePrefix: prod-\n"
+                "configMapGenerator: [{name: settings, literals: [mode=fast]}]\n"
+            ),
+        },
+    )
+    desired = render(checkout_dir, path="base", namespace="shop")
+    assert desired.errors == []
+    service = desired.objects[ResourceKey("", "Service", "shop", "prod-api")]
+    assert (service.origin.file, service.origin.document, service.origin.line) == (
+        "base/svc.yaml",
+        1,
+        6,
+    )
+    assert service.body["metadata"]["annotations"] == {"team": "shop"}
+    (generated,) = [k for k in desired.objects if k.name.startswith("prod-settings-")]
+    assert desired.objects[generated].origin.file == "base/kustomization.yaml"
+    assert all(
+        "config.kubernetes.io/origin" not in (o.body["metadata"].get("annotations") or {})
+        for o in desired.objects.values()
+    )
 
 
 @needs_kubectl

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from driftwatch.config.model import Target
-from driftwatch.model import ResourceKey
-from driftwatch.render import RenderCache, render_target
+from driftwatch.model import DesiredSet, ResourceKey
+from driftwatch.redact import SecretHasher
+from driftwatch.render import ParseCache, RenderCache, render_target
 from driftwatch.source import GitSource
 from tests.desired.conftest import Remote, local_checkout, make_target
 from tests.desired.test_kustomize_helm_render import CHART
@@ -19,19 +20,31 @@ def test_unchanged_commit_is_served_from_cache_across_restarts(
     shop_remote: Remote, source: GitSource, tmp_path: Path
 ) -> None:
     target = make_target(shop_remote.bare, rev="main")
-    first = render_target(target, source.checkout(target), cache=RenderCache(tmp_path / "r"))
+    hasher = SecretHasher(b"k" * 32)
+
+    def render(parse: ParseCache) -> DesiredSet:
+        return render_target(
+            target,
+            source.checkout(target),
+            cache=RenderCache(tmp_path / "r"),
+            parse_cache=parse,
+            redactor=hasher,
+        )
+
+    first = render(ParseCache(tmp_path / "p"))
     assert not first.from_cache
 
-    restarted = RenderCache(tmp_path / "r")
-    again = render_target(target, source.checkout(target), cache=restarted)
-    assert again.from_cache
+    restarted = ParseCache(tmp_path / "p")
+    again = render(restarted)
+    assert again.from_cache and restarted.parsed == 0, "nothing parsed after a restart"
     assert again.objects == first.objects
     assert again.revision == first.revision
 
     shop_remote.commit({"extra.yaml": cm("added", "shop")})
     shop_remote.push("main")
-    changed = render_target(target, source.checkout(target), cache=restarted)
+    changed = render(restarted)
     assert not changed.from_cache
+    assert restarted.parsed == 1, "a new commit parses only the file it changed"
     assert ResourceKey("", "ConfigMap", "shop", "added") in changed.objects
 
 
@@ -91,8 +104,13 @@ def test_target_options_are_part_of_the_key(
 def test_corrupt_cache_entry_is_a_miss_not_a_failure(checkout_dir: Path, tmp_path: Path) -> None:
     write(checkout_dir, {"a.yaml": cm("a")})
     target = Target(name="t", repo="x")
-    render_target(target, local_checkout(checkout_dir), cache=RenderCache(tmp_path / "r"))
+    hasher = SecretHasher(b"k" * 32)
+    render_target(
+        target, local_checkout(checkout_dir), cache=RenderCache(tmp_path / "r"), redactor=hasher
+    )
     for entry in (tmp_path / "r").iterdir():
         entry.write_bytes(b"not a pickle")
-    again = render_target(target, local_checkout(checkout_dir), cache=RenderCache(tmp_path / "r"))
+    again = render_target(
+        target, local_checkout(checkout_dir), cache=RenderCache(tmp_path / "r"), redactor=hasher
+    )
     assert not again.from_cache and again.objects

@@ -73,6 +73,7 @@ def test_a_drift_lifecycle_is_written_as_one_valid_cloudevent_per_transition(
                 "subresource": "scale",
                 "time": "2026-11-30T05:00:00Z",
             },
+            "direction": "unknown",
         }
     ]
     assert detected["data"]["revision"] == {"sha": "a" * 40, "ref": "main"}

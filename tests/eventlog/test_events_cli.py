@@ -64,9 +64,12 @@ def test_events_table_output_has_one_row_per_event(state_dir: Path) -> None:
     result = driftwatch("events", "--state-dir", str(state_dir), "-o", "table")
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()
-    assert rows[0].split() == ["TIME", "TYPE", "TARGET", "RESOURCE", "DETAIL"]
+    assert rows[0].split() == ["TIME", "TYPE", "TARGET", "RESOURCE", "WHO", "DETAIL"]
     assert len(rows) == 4
     assert "Deployment.apps/shop/api" in rows[1] and "spec.replicas" in rows[1]
+    who = rows[0].index("WHO")
+    assert rows[1][who:].split()[0] == "kubectl"  # the manager that scaled it
+    assert rows[2][who:].split()[0] == "-"  # a missing object: nobody to name
     assert "resolved after 3h00m" in rows[3]
 
 
@@ -114,6 +117,23 @@ def test_bad_options_exit_2_with_a_message(state_dir: Path, tmp_path: Path) -> N
     missing = driftwatch("events", "--state-dir", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no event log" in missing.stderr
     assert driftwatch("events").returncode == 2
+    for flag, value in (("--since", "yesterday"), ("--from", "2h"), ("--to", "tomorrow")):
+        wrong = driftwatch("events", "--state-dir", sd, flag, value)
+        assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+        assert wrong.stderr.startswith(f"error: {flag} {value!r}: not ")
+        assert "RFC 3339" in wrong.stderr and "isoformat" not in wrong.stderr
+    typo = driftwatch("events", "--state-dir", sd, "--type", "foo.bar")
+    assert typo.returncode == 2 and "unknown event type 'foo.bar'" in typo.stderr
+    assert "drift.detected" in typo.stderr  # the known types are listed
+
+
+def test_since_takes_days_and_rfc3339_times(state_dir: Path) -> None:
+    sd = str(state_dir)
+    week = lines(driftwatch("events", "--state-dir", sd, "--since", "7d"))
+    assert len(week) == 3
+    first = lines(driftwatch("events", "--state-dir", sd))[1]
+    since_time = lines(driftwatch("events", "--state-dir", sd, "--since", str(first["time"])))
+    assert [r["shorttype"] for r in since_time] == ["resource.missing", "drift.resolved"]
 
 
 def test_verify_exits_0_when_intact_and_1_naming_the_broken_record(

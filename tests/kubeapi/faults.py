@@ -10,7 +10,10 @@ A ``Fault`` matches requests by method, a path regex and query parameters, lets
   client's timeout, it is a timeout);
 - ``reset``: close the connection without answering;
 - ``reset_mid_body``: send the headers and half of the body, then close;
-- ``expire``: answer 410 Expired as for a continue token from before a compaction.
+- ``expire``: answer 410 Expired as for a continue token from before a compaction;
+- ``hang``: accept the request and never answer (until the server stops);
+- ``trickle``: send the headers, then one byte of body every ``delay`` seconds,
+  forever (each byte resets a client's read timeout).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-ACTIONS = frozenset({"status", "delay", "reset", "reset_mid_body", "expire"})
+ACTIONS = frozenset({"status", "delay", "reset", "reset_mid_body", "expire", "hang", "trickle"})
 
 
 @dataclass(slots=True)

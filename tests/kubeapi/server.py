@@ -160,6 +160,13 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if fault.action == "reset_mid_body":
             return True
+        if fault.action == "hang":
+            self.server.api.stopping.wait()
+            self._abort()
+            return False
+        if fault.action == "trickle":
+            self._trickle(fault.delay or 1.0)
+            return False
         if fault.action == "reset":
             self._abort()
             return False
@@ -183,6 +190,20 @@ class _Handler(BaseHTTPRequestHandler):
             fault.status, reason, fault.message or f"injected fault: {reason}", headers=headers
         )
         return False
+
+    def _trickle(self, every: float) -> None:
+        """Headers of a long answer, then a byte every ``every`` seconds until the server stops."""
+        self.record.status = 200
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(1 << 30))
+        self.end_headers()
+        self.wfile.write(b"{")
+        self.wfile.flush()
+        while not self.server.api.stopping.wait(every):
+            self.wfile.write(b" ")
+            self.wfile.flush()
+        self._abort()
 
     def do_GET(self) -> None:
         begun = self._begin()
@@ -332,6 +353,14 @@ class KubeApiServer:
             skip=skip,
             query=query or {},
         )
+
+    def hang(self, path: str, times: int | None = None) -> Fault:
+        """Accept matching requests and never answer them (until the server stops)."""
+        return self.add_fault("hang", path, times=times)
+
+    def trickle(self, path: str, every: float = 1.0, times: int | None = None) -> Fault:
+        """Answer matching requests one body byte every ``every`` seconds, never finishing."""
+        return self.add_fault("trickle", path, delay=every, times=times)
 
     def expire_continue(self, path: str, times: int | None = 1) -> Fault:
         """Answer 410 Expired to list requests carrying a continue token."""

@@ -302,6 +302,19 @@ def test_no_secret_value_or_credential_appears_in_any_output_or_state_file(
     # value or a credential
     in_cache = {n: leaks(d, LIVE_MARKERS + CREDENTIALS + (API_TOKEN,)) for n, d in cache.items()}
     assert {n: h for n, h in in_cache.items() if h} == {}
-    # the hunt can see: the checkout in the cache does hold the Git values in clear
-    assert any(GIT_STRING_DATA in leaks(d, GIT_MARKERS) for d in cache.values())
+    # what driftwatch derives from Git (parsed blobs, rendered sets) holds fingerprints only
+    derived = {n: d for n, d in cache.items() if "/parse/" in n or "/render/" in n}
+    assert derived, "the parse and render caches were written"
+    assert {n: leaks(d, GIT_MARKERS) for n, d in derived.items() if leaks(d, GIT_MARKERS)} == {}
+    assert any(b"hmac-sha256:" in d for d in derived.values())
+    # the hunt can see: the Git cache holds the repository's values (compressed, as any clone)
+    objects = b"".join(
+        subprocess.run(
+            ["git", f"--git-dir={repo}", "cat-file", "--batch-all-objects", "--batch"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        for repo in (s.tmp / "cache").rglob("repos/*.git")
+    )
+    assert GIT_STRING_DATA in leaks(objects, GIT_MARKERS)
     assert len(s.seen) > 40

@@ -82,8 +82,11 @@ def test_drift_lists_drifted_objects_with_fields_and_age(start_service: StartSer
                 "subresource": None,
                 "time": "2026-01-02T03:04:05Z",
             },
+            "direction": "unknown",
+            "git_commit": None,
         }
     ]
+    assert (api["direction"], api["git_commit"]) == ("unknown", None)
     assert api["first_seen"] is not None and api["drift_age_seconds"] >= 0
     assert report["revision"]["sha"].startswith("0123")
 
@@ -104,6 +107,11 @@ def test_drift_filters_by_namespace_kind_and_all(start_service: StartService) ->
     assert http_json(base, "/api/v1/drift?target=nope")[0] == 404
     assert http_json(base, "/api/v1/drift?all=maybe")[0] == 400
     assert http_json(base, "/api/v1/drift?colour=red")[0] == 400
+    # which side moved: these fakes carry no applier record, so every drift is unknown
+    assert names("?direction=unknown") == {"api", "db"}
+    assert names("?direction=unknown&all=1") == {"api", "db"}  # in sync has no direction
+    assert names("?direction=cluster") == set()
+    assert http_json(base, "/api/v1/drift?direction=sideways")[0] == 400
 
 
 def test_targets_shows_last_run_stages_and_revision(start_service: StartService) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from driftwatch.model import DriftState, GroupKind, ResourceKey
+from driftwatch.model import Direction, DriftState, GitRevision, GroupKind, ObjectDrift, ResourceKey
 from driftwatch.run import RunStatus, Stage
 from driftwatch.sinks.metrics import MetricsStore, error_stages, public_url
 from tests.service.helpers import config, drift, run_of
@@ -55,6 +57,7 @@ def test_drifted_object_series_appear_and_vanish_with_the_report() -> None:
             "name": "api",
             "drift_type": "modified",
             "manager": "kubectl-edit",
+            "direction": "unknown",
         }
     ]
     assert len(series(store, "driftwatch_resource_drift_since_timestamp_seconds")) == 1
@@ -226,13 +229,17 @@ def test_other_components_counters_are_exported() -> None:
 
 def _full_store() -> MetricsStore:
     store = store_with("shop", "other", max_drift_series=1)
-    store.emit(run_of("shop", [drift("api"), drift("web", state=DriftState.UNMANAGED)]))
+    pending = GitRevision("f" * 40, "", author="Ana", time="2026-12-01T09:00:00Z", subject="s")
+    web = drift("web", state=DriftState.UNMANAGED)
+    web = replace(web, direction=Direction.GIT, git_commit=pending)
+    store.emit(run_of("shop", [drift("api"), web]))
     store.emit(run_of("other", status=RunStatus.FAILED))
     store.count_event("io.driftwatch.drift.detected")
     store.count_alertmanager_notification(0, success=True)
     store.count_watch_event("shop", "ADDED")
     store.count_watch_mismatch("shop")
     store.count_config_reload(success=False)
+    store.watch_health = lambda: [("prod", "apps", "Deployment", True, 0)]
     return store
 
 
@@ -243,7 +250,7 @@ def test_every_documented_metric_is_exported_with_its_labels() -> None:
         if m:
             labels = set(re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", m.group(3))))
             documented[m.group(1)] = (m.group(2), labels)
-    assert len(documented) == 28
+    assert len(documented) == 31
     # keyed by type too: the parser strips _total, so the gauge ..._series_dropped and the
     # counter ..._series_dropped_total share a family name
     exposed = text_string_to_metric_families(_full_store().exposition().decode())
@@ -275,3 +282,29 @@ def test_promtool_check_metrics_reports_nothing() -> None:
     assert result.returncode == 0 and not result.stdout.strip() and not result.stderr.strip(), (
         result.stdout.decode() + result.stderr.decode()
     )
+
+
+def test_direction_labels_each_drift_series_and_the_oldest_pending_commit_is_exported() -> None:
+    def moved(name: str, direction: Direction, when: str | None = None) -> ObjectDrift:
+        commit = GitRevision("f" * 40, "", author="Ana", time=when, subject="s") if when else None
+        return replace(drift(name), direction=direction, git_commit=commit)
+
+    store = store_with("shop")
+    store.emit(run_of("shop", [moved("api", Direction.CLUSTER)]))
+    assert [s["direction"] for s in series(store, "driftwatch_resource_drift")] == ["cluster"]
+    assert series(store, "driftwatch_git_pending_oldest_timestamp_seconds") == []
+
+    store.emit(
+        run_of(
+            "shop",
+            [
+                moved("api", Direction.GIT, "2026-12-01T10:00:00+00:00"),
+                moved("web", Direction.BOTH, "2026-12-01T09:00:00Z"),
+                moved("db", Direction.UNKNOWN),
+            ],
+        )
+    )
+    directions = {s["name"]: s["direction"] for s in series(store, "driftwatch_resource_drift")}
+    assert directions == {"api": "git", "web": "both", "db": "unknown"}
+    oldest = value(store, "driftwatch_git_pending_oldest_timestamp_seconds", target="shop")
+    assert oldest == datetime(2026, 12, 1, 9, tzinfo=UTC).timestamp()

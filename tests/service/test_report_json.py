@@ -31,13 +31,22 @@ def test_report_json_has_every_documented_key_and_round_trips() -> None:
         "target",
         "revision",
         "snapshot_time",
+        "snapshot_time_estimated_from",
         "complete",
         "totals",
         "source_errors",
         "read_errors",
         "objects",
     }
-    assert set(data["revision"]) == {"sha", "ref", "author", "time", "subject", "repository"}
+    assert set(data["revision"]) == {
+        "sha",
+        "ref",
+        "author",
+        "time",
+        "subject",
+        "repository",
+        "note",
+    }
     assert data["complete"] is False
     assert data["source_errors"] == [{"file": "bad.yaml", "line": 3, "message": "not YAML"}]
     assert data["read_errors"] == [{"group": "example.com", "kind": "Widget", "error": "forbidden"}]
@@ -54,13 +63,26 @@ def test_report_json_has_every_documented_key_and_round_trips() -> None:
         "reason",
         "origin",
         "attribution",
+        "direction",
+        "git_commit",
         "fields",
         "ignored",
     }
     assert obj["resource"] == "Deployment.apps/shop/api"
+    assert (obj["direction"], obj["git_commit"]) == ("unknown", None)
+    assert set(obj["fields"][0]) == {
+        "path",
+        "change",
+        "desired",
+        "live",
+        "attribution",
+        "direction",
+        "git_commit",
+    }
     assert obj["origin"] == {"file": "deploy/api.yaml", "document": 0, "line": 1}
     assert obj["attribution"]["manager"] == "kubectl-edit"
     every = report_to_json(rep, all_objects=True)["objects"]
+    assert every[1]["direction"] is None  # in sync: no side moved
     assert every[1]["ignored"] == [
         {
             "path": "spec.replicas",

@@ -153,10 +153,15 @@ def test_a_request_for_another_replicas_target_is_redirected_to_it(
     payload = json.dumps({"target": foreign}).encode()
     status, headers, _ = request(base, "/api/v1/refresh", "POST", payload)
     assert status == 307 and headers["Location"] == owner + "/api/v1/refresh"
-    # so is a web page of the target
-    page = f"/targets/{foreign}/objects?kind=Deployment"
-    status, headers, _ = request(base, page)
-    assert status == 307 and headers["Location"] == owner + page
+    # so is every web page of the target (the page routes' one target lookup)
+    for page in (
+        f"/targets/{foreign}?kind=Deployment",
+        f"/targets/{foreign}/objects/apps/Deployment/shop/api",
+    ):
+        status, headers, _ = request(base, page)
+        assert status == 307 and headers["Location"] == owner + page
+    status, headers, _ = request(base, f"/targets/{foreign}/refresh", "POST", b"csrf=x")
+    assert status == 307 and headers["Location"] == owner + f"/targets/{foreign}/refresh"
 
     assert request(base, f"/api/v1/drift?target={own}")[0] == 200
     unknown_here = next(f"x{i}" for i in range(100) if shard.owns(f"x{i}"))

@@ -54,6 +54,52 @@ def shop_repo(path: Path) -> Path:
     return path
 
 
+SLICES = {
+    "all": [p.name for p in sorted(SHOP_GIT.glob("*.yaml"))],
+    "config": ["10-config.yaml"],
+    "api": ["20-api.yaml"],
+    "db": ["30-db.yaml"],
+    "rbac": ["50-rbac.yaml"],
+    "widget": ["60-crd.yaml", "70-widget.yaml"],
+}
+"""Targets made of the recorded shop manifests: one directory each, overlapping kinds."""
+
+
+def sliced_repo(path: Path) -> Path:
+    """One Git repository (branch ``main``), a directory per entry of :data:`SLICES`."""
+    for name, files in SLICES.items():
+        (path / name).mkdir(parents=True)
+        for file in files:
+            shutil.copy(SHOP_GIT / file, path / name / file)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "shop slices")
+    return path
+
+
+def sliced_config(
+    repo: Path, kubeconfig: Path, names: list[str], *, watch: bool = False, **cluster: Any
+) -> dict[str, Any]:
+    """A configuration with one target per slice in ``names``, all on cluster ``test``."""
+    return {
+        "clusters": [{"name": "test", "kubeconfig": str(kubeconfig), **cluster}],
+        "targets": [
+            {
+                "name": name,
+                "repo": str(repo),
+                "rev": "main",
+                "path": name,
+                "cluster": "test",
+                "selector": MARKER,
+                "watch": watch,
+                "schedule": {"interval": "1h"},
+            }
+            for name in names
+        ],
+        "server": {"listen": "127.0.0.1:0"},
+    }
+
+
 def case_object(case: str, kind: str, name: str) -> dict[str, Any]:
     """The live object ``kind/name`` as the cluster held it in recorded case ``shop/<case>``."""
     for item in load_scenario(f"shop/{case}"):

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from driftwatch.sinks.http_api import _loopback
+from driftwatch.sinks.http_api import is_loopback
 from tests.kubeapi import KubeApiServer
 from tests.watch.conftest import StartWatched
 from tests.watch.helpers import TOKEN, WatchedService, eventually, git
@@ -72,8 +72,8 @@ def test_refresh_without_a_token_is_accepted_from_loopback_only(
 
     assert post(svc.base, "/api/v1/refresh", body={"target": "shop"})[0] == 202
     eventually(lambda: full_runs(svc) == 2, "the requested run")
-    assert _loopback("127.0.0.1") and _loopback("::1") and _loopback("::ffff:127.0.0.1")
-    assert not _loopback("10.1.2.3") and not _loopback("192.168.0.1") and not _loopback("x")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.1")
+    assert not is_loopback("10.1.2.3") and not is_loopback("192.168.0.1") and not is_loopback("x")
 
 
 def test_every_other_path_and_method_stays_read_only(

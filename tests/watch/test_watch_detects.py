@@ -36,6 +36,8 @@ def test_a_changed_object_is_reported_and_recorded_without_a_scheduled_run(
     text = svc.metrics()
     assert metric(text, "driftwatch_watch_events_total", target="shop", type="MODIFIED") >= 1
     assert metric(text, "driftwatch_resource_drift", name="shop-api") == 1
+    # decided for the watched change too: a hand edit, not a pending deploy
+    assert metric(text, "driftwatch_resource_drift", name="shop-api", direction="cluster") == 1
     assert metric(text, "driftwatch_kubernetes_api_requests_total", verb="watch") >= 1
     watches = [r for r in kube_api.requests if "watch" in r.query]
     assert watches and all(

@@ -8,7 +8,7 @@ from tests.kubeapi import KubeApiServer
 from tests.watch.conftest import StartWatched
 from tests.watch.helpers import WatchedService, eventually, metric, put_case
 
-DEPLOYMENTS = "/apis/apps/v1/namespaces/shop/deployments"
+DEPLOYMENTS = "/apis/apps/v1/deployments"  # one shared watch per type, across namespaces
 
 
 def watch_requests(server: KubeApiServer, path: str = DEPLOYMENTS) -> int:

@@ -34,6 +34,7 @@ from driftwatch.redact import (
 )
 from driftwatch.run import TargetRun
 from driftwatch.sinks.eventlog.segments import format_time
+from driftwatch.sinks.report_json import commit_to_json
 
 SPECVERSION = "1.0"
 TYPE_PREFIX = "io.driftwatch."
@@ -148,6 +149,9 @@ def _object_data(t: Transition) -> dict[str, Any]:
             if len(drift.fields) > MAX_FIELDS:
                 data["fieldsOmitted"] = len(drift.fields) - MAX_FIELDS
             data["attribution"] = _attribution(drift.attribution)
+            data["direction"] = drift.direction.value
+            if drift.git_commit is not None:
+                data["gitCommit"] = commit_to_json(drift.git_commit)
             if drift.created_by is not None:
                 data["createdBy"] = _attribution(drift.created_by)
                 data["changedBy"] = _attribution(drift.changed_by or drift.created_by)
@@ -184,6 +188,7 @@ def _field(key: ResourceKey, drift: FieldDrift) -> dict[str, Any]:
         "desired": _value(key, drift.path, drift.desired),
         "live": _value(key, drift.path, drift.live),
         "attribution": _attribution(drift.attribution),
+        "direction": drift.direction.value,
     }
 
 

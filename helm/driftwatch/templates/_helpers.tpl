@@ -137,6 +137,16 @@ driftwatch's config.yaml: the values' config block plus what the chart owns.
 {{- $_ := set $out $key . }}
 {{- end }}
 {{- end }}
+{{- $server := deepCopy (get $out "server" | default dict) }}
+{{- if and .Values.externalURL (not (hasKey $server "externalUrl")) }}
+{{- $_ := set $server "externalUrl" .Values.externalURL }}
+{{- end }}
+{{- if and .Values.grafanaURL (not (hasKey $server "grafanaUrl")) }}
+{{- $_ := set $server "grafanaUrl" .Values.grafanaURL }}
+{{- end }}
+{{- if $server }}
+{{- $_ := set $out "server" $server }}
+{{- end }}
 {{- $_ := set $out "instance" (default (include "driftwatch.fullname" .) $config.instance) }}
 {{- toYaml $out }}
 {{- end }}
