@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from driftwatch.compare import compare_target
     from driftwatch.config.quick import QuickFlags, config_from_flags
-    from driftwatch.pipeline import Pipeline
+    from driftwatch.compare.engine import Judge
+    from driftwatch.pipeline import PageConsumer, Pipeline
     from driftwatch.run import TargetRun
 
     config = config_from_flags(
@@ -50,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     # The pipeline's own stage functions (private, on purpose: the same code path as a run).
     checkout = pipeline._checkout(target, run)
     desired = pipeline._render(target, checkout)
-    live = pipeline._snapshot(target, desired, run)
+    live = pipeline._snapshot(target, desired, run, PageConsumer(None))
     options = pipeline.compare_options(target)
+    judge = Judge.build(options, live.openapi)  # one judge per run, as the pipeline builds it
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(max(1, args.repeat)):
         gc.collect()
         started = time.process_time()
-        report = compare_target(desired, live, options)
+        report = compare_target(desired, live, options, judge=judge)
         samples.append(time.process_time() - started)
         compared = len(report.objects)
         if type_errors is not None:
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.process_time()
             differing = {o.key for o in report.objects if o.state.value in ("modified", "missing")}
             subset = {k: desired.objects[k] for k in differing if k in desired.objects}
-            type_errors(replace(desired, objects=subset, errors=[]), live.openapi)
+            type_errors(replace(desired, objects=subset, errors=[]), judge.schema)
             checks.append(time.process_time() - started)
     best, median = min(samples), statistics.median(samples)
     result: dict[str, Any] = {
