@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from driftwatch.compare import compare_target
-    from driftwatch.config.quick import QuickFlags, config_from_flags
     from driftwatch.compare.engine import Judge
+    from driftwatch.config.quick import QuickFlags, config_from_flags
     from driftwatch.pipeline import PageConsumer, Pipeline
     from driftwatch.run import TargetRun
 
